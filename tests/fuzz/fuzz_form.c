@@ -1,0 +1,461 @@
+/* fuzz_form.c -- fuzz target for form.c: decoding and validating the signature form.
+ *
+ * The input is a raw application/x-www-form-urlencoded request body. The
+ * target decodes it, compares every pair with an independent reference
+ * decoder, checks form_get(), re-encodes the pairs with url_encode() and
+ * decodes them back, then validates the signature and checks every value it
+ * returns against the rules documented in form.h. Any violation aborts. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+#include "buf.h"
+#include "countries.h"
+#include "form.h"
+#include "fuzz.h"
+#include "html.h"
+
+/* Private limits of form.c that its outputs must respect (form.c:
+ * FORM_RAW_MAX_BYTES and FORM_NAME_MAX_BYTES). */
+#define FUZZ_RAW_MAX_BYTES  4096
+#define FUZZ_NAME_MAX_BYTES (FORM_NAME_MAX_CHARS * 32)
+
+/* ---- reference decoder ---------------------------------------------------- */
+
+static int ref_hex(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes s[0..n) into d (room for n bytes): '+' is a space, "%XX" a byte,
+ * any other '%' stays and sets *bad. Returns the decoded length. */
+static size_t ref_unescape(const uint8_t *s, size_t n, char *d, int *bad)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		if (s[i] == '+') {
+			d[o++] = ' ';
+			i++;
+		} else if (s[i] == '%' && i + 2 < n && ref_hex(s[i + 1]) >= 0 &&
+			   ref_hex(s[i + 2]) >= 0) {
+			d[o++] = (char)(ref_hex(s[i + 1]) * 16 + ref_hex(s[i + 2]));
+			i += 3;
+		} else {
+			if (s[i] == '%')
+				*bad = 1;
+			d[o++] = (char)s[i];
+			i++;
+		}
+	}
+	return o;
+}
+
+/* Non-empty '&'-separated segments of the body. */
+static size_t ref_count(const uint8_t *data, size_t size)
+{
+	size_t i, seg = 0, count = 0;
+
+	for (i = 0; i <= size; i++) {
+		if (i == size || data[i] == '&') {
+			if (i > seg)
+				count++;
+			seg = i + 1;
+		}
+	}
+	return count;
+}
+
+/*
+ * Checks form_decode()'s result r and kvs against the reference: the field
+ * cap, each key and value byte for byte, and the malformed flag.
+ */
+static void check_decode(const uint8_t *data, size_t size, int r, const struct form_kvs *kvs)
+{
+	size_t count = ref_count(data, size), i, seg = 0, k = 0;
+	int malformed = 0;
+	char *tmp;
+
+	if (count > FORM_MAX_FIELDS) {
+		FUZZ_CHECK(r == -1);
+		FUZZ_CHECK(kvs->n == 0 && kvs->v == NULL);
+		return;
+	}
+	FUZZ_CHECK(r == 0);
+	FUZZ_CHECK(kvs->n == count);
+	FUZZ_CHECK(kvs->n <= FORM_MAX_FIELDS);
+	tmp = malloc(size + 1);
+	FUZZ_CHECK(tmp != NULL);
+	for (i = 0; i <= size; i++) {
+		const uint8_t *p, *eq, *vp;
+		const struct form_kv *kv;
+		size_t plen, klen, vn, kl, vl;
+		int bad = 0;
+
+		if (i < size && data[i] != '&')
+			continue;
+		p = data + seg;
+		plen = i - seg;
+		seg = i + 1;
+		if (plen == 0)
+			continue;
+		FUZZ_CHECK(k < kvs->n);
+		kv = &kvs->v[k++];
+		eq = memchr(p, '=', plen);
+		klen = eq ? (size_t)(eq - p) : plen;
+
+		/* A key that would decode to something with a NUL in it is
+		 * kept raw, and the body marked malformed. */
+		kl = ref_unescape(p, klen, tmp, &bad);
+		if (memchr(tmp, '\0', kl) != NULL) {
+			if (klen)
+				memcpy(tmp, p, klen);
+			kl = klen;
+			bad = 1;
+		}
+		FUZZ_CHECK(kv->key != NULL);
+		FUZZ_CHECK(memcmp(kv->key, tmp, kl) == 0 && kv->key[kl] == '\0');
+		/* form.c: "it can never pass for a shorter key". */
+		FUZZ_CHECK(strlen(kv->key) == kl);
+
+		vp = eq ? eq + 1 : p + plen;
+		vn = eq ? plen - klen - 1 : 0;
+		vl = ref_unescape(vp, vn, tmp, &bad);
+		FUZZ_CHECK(kv->val != NULL);
+		FUZZ_CHECK(kv->vlen == vl);
+		FUZZ_CHECK(vl == 0 || memcmp(kv->val, tmp, vl) == 0);
+		FUZZ_CHECK(kv->val[vl] == '\0');
+		malformed |= bad;
+	}
+	FUZZ_CHECK(k == kvs->n);
+	FUZZ_CHECK(!!kvs->malformed == malformed);
+	free(tmp);
+}
+
+/* form_get() returns the first pair with that key, or NULL. */
+static void check_get(const struct form_kvs *kvs)
+{
+	static const char *const keys[] = {"name",   "email", "country", "comment", "public",
+					   "updates", "lang",  "token",   "website", ""};
+	size_t i, j, vlen;
+	const char *v;
+
+	FUZZ_CHECK(form_get(NULL, "name", NULL) == NULL);
+	FUZZ_CHECK(form_get(kvs, NULL, NULL) == NULL);
+	for (i = 0; i <= sizeof keys / sizeof keys[0]; i++) {
+		const char *key = i < sizeof keys / sizeof keys[0] ? keys[i]
+				  : kvs->n > 0                     ? kvs->v[0].key
+								   : "x";
+
+		vlen = (size_t)-1;
+		v = form_get(kvs, key, &vlen);
+		for (j = 0; j < kvs->n; j++) {
+			if (strcmp(kvs->v[j].key, key) == 0)
+				break;
+		}
+		if (j == kvs->n) {
+			FUZZ_CHECK(v == NULL);
+			FUZZ_CHECK(vlen == (size_t)-1);
+		} else {
+			FUZZ_CHECK(v == kvs->v[j].val);
+			FUZZ_CHECK(vlen == kvs->v[j].vlen);
+		}
+	}
+}
+
+/* ---- url_encode round trip ------------------------------------------------- */
+
+static int unreserved(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+static int upper_hex(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+
+/* Appends url_encode(s[0..n)) to b and checks the encoding: unreserved bytes
+ * as they are, every other byte as %XX with upper-case hex. */
+static void encode_checked(struct buf *b, const char *s, size_t n)
+{
+	size_t start = b->len, i, o, want = 0;
+
+	FUZZ_CHECK(url_encode(b, s, n) == 0);
+	for (i = 0; i < n; i++)
+		want += unreserved((uint8_t)s[i]) ? 1 : 3;
+	FUZZ_CHECK(b->len - start == want);
+	for (i = 0, o = start; i < n; i++) {
+		uint8_t c = (uint8_t)s[i];
+
+		if (unreserved(c)) {
+			FUZZ_CHECK((uint8_t)b->data[o] == c);
+			o++;
+		} else {
+			FUZZ_CHECK(b->data[o] == '%' && upper_hex((uint8_t)b->data[o + 1]) &&
+				   upper_hex((uint8_t)b->data[o + 2]));
+			FUZZ_CHECK(ref_hex((uint8_t)b->data[o + 1]) * 16 +
+					   ref_hex((uint8_t)b->data[o + 2]) ==
+				   c);
+			o += 3;
+		}
+	}
+}
+
+/* Re-encodes every pair with url_encode() and decodes the body again: the
+ * same pairs must come back, and the body is no longer malformed. */
+static void check_reencode(const struct form_kvs *kvs)
+{
+	struct buf b = BUF_INIT;
+	struct form_kvs again;
+	size_t i;
+
+	for (i = 0; i < kvs->n; i++) {
+		if (i > 0)
+			FUZZ_CHECK(buf_putc(&b, '&') == 0);
+		encode_checked(&b, kvs->v[i].key, strlen(kvs->v[i].key));
+		FUZZ_CHECK(buf_putc(&b, '=') == 0);
+		encode_checked(&b, kvs->v[i].val, kvs->v[i].vlen);
+	}
+	FUZZ_CHECK(form_decode(b.data, b.len, &again) == 0);
+	FUZZ_CHECK(again.n == kvs->n);
+	FUZZ_CHECK(!again.malformed);
+	for (i = 0; i < kvs->n; i++) {
+		FUZZ_CHECK(strcmp(again.v[i].key, kvs->v[i].key) == 0);
+		FUZZ_CHECK(again.v[i].vlen == kvs->v[i].vlen);
+		FUZZ_CHECK(memcmp(again.v[i].val, kvs->v[i].val, kvs->v[i].vlen) == 0);
+	}
+	form_kvs_free(&again);
+	buf_free(&b);
+}
+
+/* ---- properties of validated text ------------------------------------------ */
+
+/* Unicode White_Space, as form.h means it for trimming. */
+static int is_space(utf8proc_int32_t cp)
+{
+	utf8proc_category_t cat;
+
+	if (cp == ' ' || (cp >= 0x09 && cp <= 0x0D) || cp == 0x85)
+		return 1;
+	if (cp < 0xA0)
+		return 0;
+	cat = utf8proc_category(cp);
+	return cat == UTF8PROC_CATEGORY_ZS || cat == UTF8PROC_CATEGORY_ZL ||
+	       cat == UTF8PROC_CATEGORY_ZP;
+}
+
+/* Decodes the valid UTF-8 s[0..n) into a new array of code points. */
+static utf8proc_int32_t *code_points(const char *s, size_t n, size_t *count)
+{
+	utf8proc_int32_t *cps = malloc((n + 1) * sizeof *cps);
+	size_t i = 0, k = 0;
+
+	FUZZ_CHECK(cps != NULL);
+	while (i < n) {
+		utf8proc_ssize_t used =
+			utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i),
+					 &cps[k]);
+
+		FUZZ_CHECK(used > 0);
+		i += (size_t)used;
+		k++;
+	}
+	*count = k;
+	return cps;
+}
+
+/* Whether s[0..n) is its own NFC. */
+static int nfc_stable(const char *s, size_t n)
+{
+	utf8proc_uint8_t *dst = NULL;
+	utf8proc_ssize_t r;
+	int same;
+
+	if (n == 0)
+		return 1;
+	r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &dst,
+			 UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+	same = r >= 0 && (size_t)r == n && memcmp(dst, s, n) == 0;
+	free(dst);
+	return same;
+}
+
+/*
+ * Checks a validated name or comment s: valid UTF-8, NFC, trimmed, within
+ * its grapheme limit, and free of the control characters its field refuses.
+ */
+static void check_text(const char *s, int is_comment)
+{
+	size_t n = strlen(s), ncp, i, graphemes = 0;
+	utf8proc_int32_t *cps, state = 0;
+
+	FUZZ_CHECK(utf8_valid(s, n));
+	FUZZ_CHECK(nfc_stable(s, n));
+	cps = code_points(s, n, &ncp);
+	if (ncp > 0) {
+		FUZZ_CHECK(!is_space(cps[0]));
+		FUZZ_CHECK(!is_space(cps[ncp - 1]));
+	}
+	for (i = 0; i < ncp; i++) {
+		utf8proc_int32_t c = cps[i];
+
+		if (i == 0 || utf8proc_grapheme_break_stateful(cps[i - 1], c, &state))
+			graphemes++;
+		if (is_comment) {
+			FUZZ_CHECK(c != '\r');
+			FUZZ_CHECK(c == '\t' || c == '\n' || !(c < 0x20 || (c >= 0x7F && c < 0xA0)));
+		} else {
+			FUZZ_CHECK(!(c < 0x20 || (c >= 0x7F && c < 0xA0)));
+			FUZZ_CHECK(c != 0x2028 && c != 0x2029);
+		}
+	}
+	FUZZ_CHECK(graphemes == utf8_graphemes(s, n));
+	if (is_comment) {
+		FUZZ_CHECK(graphemes <= FORM_COMMENT_MAX_CHARS);
+	} else {
+		FUZZ_CHECK(graphemes >= 1 && graphemes <= FORM_NAME_MAX_CHARS);
+		FUZZ_CHECK(n <= FUZZ_NAME_MAX_BYTES);
+	}
+	free(cps);
+}
+
+static void check_email(const char *email, const char *norm)
+{
+	size_t n = strlen(email), i, at = 0;
+
+	FUZZ_CHECK(n >= 3 && n <= FORM_EMAIL_MAX_BYTES);
+	FUZZ_CHECK(strlen(norm) == n);
+	for (i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)email[i], l = (uint8_t)norm[i];
+
+		FUZZ_CHECK(c > 0x20 && c < 0x7F);
+		FUZZ_CHECK(l == ((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c));
+		FUZZ_CHECK(!(l >= 'A' && l <= 'Z'));
+		if (c == '@')
+			at++;
+	}
+	FUZZ_CHECK(at == 1);
+	FUZZ_CHECK(email[0] != '@' && email[n - 1] != '@' && email[n - 1] != '.');
+}
+
+static void check_country(const char *cc)
+{
+	const struct country *c;
+
+	FUZZ_CHECK(strlen(cc) == 2);
+	FUZZ_CHECK(cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z');
+	c = country_find(cc, 2);
+	FUZZ_CHECK(c != NULL && memcmp(c->code, cc, 2) == 0);
+}
+
+/* The redisplay copy: valid UTF-8 without NUL, capped, trimmed at the start
+ * (and at the end unless the cap cut it). */
+static void check_raw(const char *raw)
+{
+	size_t n, ncp;
+	utf8proc_int32_t *cps;
+
+	FUZZ_CHECK(raw != NULL);
+	n = strlen(raw);
+	FUZZ_CHECK(n <= FUZZ_RAW_MAX_BYTES);
+	FUZZ_CHECK(utf8_valid(raw, n));
+	cps = code_points(raw, n, &ncp);
+	if (ncp > 0) {
+		FUZZ_CHECK(!is_space(cps[0]));
+		if (n + 4 < FUZZ_RAW_MAX_BYTES)
+			FUZZ_CHECK(!is_space(cps[ncp - 1]));
+	}
+	free(cps);
+}
+
+static size_t occurrences(const struct form_kvs *kvs, const char *key)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < kvs->n; i++)
+		n += strcmp(kvs->v[i].key, key) == 0;
+	return n;
+}
+
+/* Checks form_validate()'s result nerr and sig against form.h. */
+static void check_sig(const struct form_kvs *kvs, const struct form_sig *sig, int nerr)
+{
+	int f, count = 0;
+
+	/* -1 means out of memory, which does not happen here. */
+	FUZZ_CHECK(nerr >= 0);
+	for (f = 0; f < FORM_NFIELDS; f++) {
+		size_t occ = occurrences(kvs, form_field_name((enum form_field)f));
+
+		FUZZ_CHECK(sig->err[f] >= FORM_OK && sig->err[f] <= FORM_ERR_REPEATED);
+		if (sig->err[f] != FORM_OK)
+			count++;
+		check_raw(sig->raw[f]);
+		if (f == FORM_PUBLIC || f == FORM_UPDATES) {
+			int yes = f == FORM_PUBLIC ? sig->is_public : sig->updates;
+
+			FUZZ_CHECK(yes == 0 || yes == 1);
+			if (sig->err[f] != FORM_OK || occ == 0)
+				FUZZ_CHECK(yes == 0);
+			if (occ == 0)
+				FUZZ_CHECK(sig->err[f] == FORM_OK);
+			FUZZ_CHECK(sig->err[f] != FORM_ERR_REPEATED &&
+				   sig->err[f] != FORM_ERR_REQUIRED);
+			continue;
+		}
+		if (occ > 1)
+			FUZZ_CHECK(sig->err[f] == FORM_ERR_REPEATED);
+		if (occ == 0)
+			FUZZ_CHECK(sig->err[f] == (f == FORM_COMMENT ? FORM_OK : FORM_ERR_REQUIRED));
+	}
+	FUZZ_CHECK(nerr == count && sig->nerrors == count);
+
+	FUZZ_CHECK((sig->name != NULL) == (sig->err[FORM_NAME] == FORM_OK));
+	FUZZ_CHECK((sig->email != NULL) == (sig->err[FORM_EMAIL] == FORM_OK));
+	FUZZ_CHECK((sig->email_norm != NULL) == (sig->err[FORM_EMAIL] == FORM_OK));
+	FUZZ_CHECK((sig->country != NULL) == (sig->err[FORM_COUNTRY] == FORM_OK));
+	FUZZ_CHECK((sig->comment != NULL) == (sig->err[FORM_COMMENT] == FORM_OK));
+	if (sig->name)
+		check_text(sig->name, 0);
+	if (sig->comment)
+		check_text(sig->comment, 1);
+	if (sig->email)
+		check_email(sig->email, sig->email_norm);
+	if (sig->country)
+		check_country(sig->country);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct form_kvs kvs;
+	struct form_sig sig;
+	int r, nerr;
+
+	r = form_decode((const char *)data, size, &kvs);
+	check_decode(data, size, r, &kvs);
+	if (r == 0) {
+		check_get(&kvs);
+		check_reencode(&kvs);
+	}
+
+	/* form_validate() takes whatever form_decode() left, even after -1. */
+	nerr = form_validate(&kvs, &sig);
+	check_sig(&kvs, &sig, nerr);
+	form_sig_free(&sig);
+	FUZZ_CHECK(sig.name == NULL && sig.raw[0] == NULL && sig.nerrors == 0);
+	form_sig_free(&sig);
+	form_kvs_free(&kvs);
+	FUZZ_CHECK(kvs.n == 0 && kvs.v == NULL);
+	form_kvs_free(&kvs);
+	return 0;
+}

@@ -1,0 +1,815 @@
+/* test_form.c -- unit tests for form.c: urlencoded decoding, UTF-8 checks,
+ * validation and normalization of the signature form. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "form.h"
+#include "tap.h"
+
+/* A valid body that each test changes one field of. */
+#define BASE_NAME    "name=Dara"
+#define BASE_EMAIL   "email=dara%40example.org"
+#define BASE_COUNTRY "country=KH"
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* Decodes and validates body; the caller frees both with done(). */
+static int run(const char *body, size_t len, struct form_kvs *kvs, struct form_sig *sig)
+{
+	if (form_decode(body, len, kvs) != 0) {
+		memset(sig, 0, sizeof *sig);
+		return -2;
+	}
+	return form_validate(kvs, sig);
+}
+
+static void done(struct form_kvs *kvs, struct form_sig *sig)
+{
+	form_sig_free(sig);
+	form_kvs_free(kvs);
+}
+
+/* The error of field f for body (a NUL-terminated string). */
+static enum form_error field_err(const char *body, enum form_field f)
+{
+	struct form_kvs kvs;
+	struct form_sig sig;
+	enum form_error e;
+
+	if (run(body, strlen(body), &kvs, &sig) < 0) {
+		done(&kvs, &sig);
+		return (enum form_error) - 1;
+	}
+	e = sig.err[f];
+	done(&kvs, &sig);
+	return e;
+}
+
+/* Checks the error that a name value (urlencoded) gives. */
+static void name_err(const char *value, enum form_error want, const char *what)
+{
+	char body[1024];
+
+	snprintf(body, sizeof body, "name=%s&%s&%s", value, BASE_EMAIL, BASE_COUNTRY);
+	is_int(field_err(body, FORM_NAME), want, "name %s -> %s", what,
+	       want ? form_error_key(want) : "ok");
+}
+
+static void email_err(const char *value, enum form_error want, const char *what)
+{
+	char body[2048];
+
+	snprintf(body, sizeof body, "%s&email=%s&%s", BASE_NAME, value, BASE_COUNTRY);
+	is_int(field_err(body, FORM_EMAIL), want, "email %s: %s -> %s", what, value,
+	       want ? form_error_key(want) : "ok");
+}
+
+/* Checks that a valid body gives field f the normalized value want. */
+static void value_is(const char *body, enum form_field f, const char *want, const char *what)
+{
+	struct form_kvs kvs;
+	struct form_sig sig;
+	const char *got = NULL;
+
+	run(body, strlen(body), &kvs, &sig);
+	switch (f) {
+	case FORM_NAME:
+		got = sig.name;
+		break;
+	case FORM_EMAIL:
+		got = sig.email;
+		break;
+	case FORM_COUNTRY:
+		got = sig.country;
+		break;
+	case FORM_COMMENT:
+		got = sig.comment;
+		break;
+	default:
+		break;
+	}
+	if (!is_str(got, want, "%s", what))
+		printf("#   error: %s\n", form_error_key(sig.err[f]));
+	done(&kvs, &sig);
+}
+
+/* n copies of s, urlencoded as they are (s must need no escaping). */
+static char *repeat(const char *prefix, const char *s, size_t n, const char *suffix)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	buf_puts(&b, prefix);
+	for (i = 0; i < n; i++)
+		buf_puts(&b, s);
+	buf_puts(&b, suffix);
+	return buf_steal(&b, NULL);
+}
+
+/* ---- decoding ----------------------------------------------------------- */
+
+static void test_decode(void)
+{
+	struct form_kvs kvs;
+	const char *v;
+	size_t vlen = 99;
+	char *big;
+	int i;
+
+	ok(form_decode("a=1&b=two", 9, &kvs) == 0 && kvs.n == 2 && !kvs.malformed, "two pairs");
+	is_str(kvs.v[0].key, "a", "first key");
+	is_str(kvs.v[1].val, "two", "second value");
+	form_kvs_free(&kvs);
+
+	form_decode("name=S%C3%B6k+Dara%21", 21, &kvs);
+	is_str(form_get(&kvs, "name", NULL), "Sök Dara!", "percent escapes and '+' as a space");
+	form_kvs_free(&kvs);
+
+	form_decode("a=%c3%a9%2B%2b", 14, &kvs);
+	is_str(form_get(&kvs, "a", NULL), "é++", "lower-case hex, %%2B is '+'");
+	ok(!kvs.malformed, "good escapes are not malformed");
+	form_kvs_free(&kvs);
+
+	form_decode("na%6De=x", 8, &kvs);
+	is_str(form_get(&kvs, "name", NULL), "x", "keys are decoded too");
+	form_kvs_free(&kvs);
+
+	form_decode("a+b=c", 5, &kvs);
+	is_str(kvs.v[0].key, "a b", "'+' in a key is a space");
+	form_kvs_free(&kvs);
+
+	form_decode("a=%G1", 5, &kvs);
+	ok(kvs.malformed, "%%G1 marks the body malformed");
+	is_str(form_get(&kvs, "a", NULL), "%G1", "a bad escape is kept");
+	form_kvs_free(&kvs);
+
+	form_decode("a=x%4", 5, &kvs);
+	ok(kvs.malformed, "a truncated %%4 is malformed");
+	is_str(form_get(&kvs, "a", NULL), "x%4", "truncated escape kept");
+	form_kvs_free(&kvs);
+
+	form_decode("a=%", 3, &kvs);
+	ok(kvs.malformed && strcmp(kvs.v[0].val, "%") == 0, "a lone %% is kept and malformed");
+	form_kvs_free(&kvs);
+
+	form_decode("a=%%41", 6, &kvs);
+	is_str(form_get(&kvs, "a", NULL), "%A", "%%%%41: bad then good escape");
+	form_kvs_free(&kvs);
+
+	form_decode("flag", 4, &kvs);
+	ok(kvs.n == 1 && form_get(&kvs, "flag", &vlen) != NULL && vlen == 0,
+	   "a key without '=' has value \"\"");
+	form_kvs_free(&kvs);
+
+	form_decode("&&a=1&&&b=&", 11, &kvs);
+	ok(kvs.n == 2, "empty pairs are skipped");
+	v = form_get(&kvs, "b", &vlen);
+	ok(v && *v == '\0' && vlen == 0, "\"b=\" has an empty value");
+	form_kvs_free(&kvs);
+
+	form_decode("=x&a=b=c", 8, &kvs);
+	ok(kvs.n == 2 && strcmp(kvs.v[0].key, "") == 0 && strcmp(kvs.v[0].val, "x") == 0,
+	   "an empty key is kept");
+	is_str(form_get(&kvs, "a", NULL), "b=c", "the value may contain '='");
+	form_kvs_free(&kvs);
+
+	ok(form_decode("", 0, &kvs) == 0 && kvs.n == 0 && kvs.v == NULL,
+	   "an empty body gives no pairs");
+	form_kvs_free(&kvs);
+	ok(form_decode("&&&", 3, &kvs) == 0 && kvs.n == 0, "a body of separators gives no pairs");
+	form_kvs_free(&kvs);
+
+	form_decode("a=1&b=2", 3, &kvs);
+	ok(kvs.n == 1 && form_get(&kvs, "b", NULL) == NULL, "decoding stops at len");
+	form_kvs_free(&kvs);
+
+	/* %00: a NUL byte inside a value is kept, with its true length. */
+	form_decode("a=x%00y", 7, &kvs);
+	v = form_get(&kvs, "a", &vlen);
+	ok(v && vlen == 3 && memcmp(v, "x\0y", 4) == 0, "%%00 in a value: vlen counts the NUL");
+	form_kvs_free(&kvs);
+
+	/* ... but a key with %00 never passes for a shorter one. */
+	form_decode("name%00x=evil&name%00=evil", 26, &kvs);
+	ok(form_get(&kvs, "name", NULL) == NULL, "a key with %%00 does not match \"name\"");
+	ok(kvs.malformed, "a key with %%00 is malformed");
+	is_str(kvs.v[0].key, "name%00x", "such a key is kept undecoded");
+	form_kvs_free(&kvs);
+
+	form_decode("a=1&a=2&b=3", 11, &kvs);
+	is_str(form_get(&kvs, "a", &vlen), "1", "form_get: first occurrence");
+	ok(form_get(&kvs, "c", NULL) == NULL, "form_get: missing key");
+	ok(form_get(NULL, "a", NULL) == NULL, "form_get: NULL kvs");
+	form_kvs_free(&kvs);
+
+	/* The pair cap. */
+	big = repeat("", "x=1&", FORM_MAX_FIELDS, "");
+	ok(form_decode(big, strlen(big), &kvs) == 0 && kvs.n == FORM_MAX_FIELDS,
+	   "FORM_MAX_FIELDS pairs are accepted");
+	form_kvs_free(&kvs);
+	free(big);
+	big = repeat("", "x=1&", FORM_MAX_FIELDS + 1, "");
+	ok(form_decode(big, strlen(big), &kvs) == -1 && kvs.n == 0 && kvs.v == NULL,
+	   "one pair more is refused and out is empty");
+	form_kvs_free(&kvs);
+	free(big);
+	big = repeat("", "&", 20000, "a=1");
+	ok(form_decode(big, strlen(big), &kvs) == 0 && kvs.n == 1,
+	   "many empty pairs do not count against the cap");
+	form_kvs_free(&kvs);
+	free(big);
+
+	/* form_kvs_free is idempotent. */
+	form_decode("a=1", 3, &kvs);
+	form_kvs_free(&kvs);
+	form_kvs_free(&kvs);
+	form_kvs_free(NULL);
+	ok(kvs.n == 0 && kvs.v == NULL, "form_kvs_free twice and on NULL");
+
+	/* Not NUL-terminated: only len bytes are read (ASan checks it). */
+	{
+		char *exact = malloc(6);
+
+		memcpy(exact, "a=%4", 4);
+		exact[4] = '1';
+		exact[5] = '%';
+		i = form_decode(exact, 6, &kvs);
+		ok(i == 0 && strcmp(kvs.v[0].val, "A%") == 0 && kvs.malformed,
+		   "a trailing %% at the end of an unterminated buffer");
+		form_kvs_free(&kvs);
+		free(exact);
+	}
+}
+
+/* ---- UTF-8 -------------------------------------------------------------- */
+
+static void test_utf8(void)
+{
+	static const struct {
+		const char *s;
+		int valid;
+		const char *what;
+	} cases[] = {
+		{ "plain ASCII", 1, "ASCII" },
+		{ "\xC3\xA9", 1, "e acute (2 bytes)" },
+		{ "សុខ ដារ៉ា", 1, "Khmer (3 bytes)" },
+		{ "\xF0\x9F\x87\xB0\xF0\x9F\x87\xAD", 1, "flag (4 bytes)" },
+		{ "\xED\x9F\xBF", 1, "U+D7FF, just below the surrogates" },
+		{ "\xEE\x80\x80", 1, "U+E000, just above the surrogates" },
+		{ "\xF4\x8F\xBF\xBF", 1, "U+10FFFF" },
+		{ "\xC0\x80", 0, "overlong NUL C0 80" },
+		{ "\xC1\xBF", 0, "overlong C1 BF" },
+		{ "\xE0\x80\x80", 0, "overlong E0 80 80" },
+		{ "\xE0\x9F\xBF", 0, "overlong E0 9F BF" },
+		{ "\xF0\x80\x80\x80", 0, "overlong F0 80 80 80" },
+		{ "\xF0\x8F\xBF\xBF", 0, "overlong F0 8F BF BF" },
+		{ "\xED\xA0\x80", 0, "surrogate ED A0 80" },
+		{ "\xED\xBF\xBF", 0, "surrogate ED BF BF" },
+		{ "\xF4\x90\x80\x80", 0, "above U+10FFFF" },
+		{ "\xF5\x80\x80\x80", 0, "F5 lead byte" },
+		{ "\xFF", 0, "FF byte" },
+		{ "\x80", 0, "lone continuation byte" },
+		{ "\xE1\x9E", 0, "truncated 3-byte sequence" },
+		{ "a\xE1\x9E!", 0, "3-byte sequence cut by ASCII" },
+		{ "\xF0\x9F\x87", 0, "truncated 4-byte sequence" },
+		{ "\xC3", 0, "truncated 2-byte sequence" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ok(utf8_valid(cases[i].s, strlen(cases[i].s)) == cases[i].valid,
+		   "utf8_valid: %s is %s", cases[i].what, cases[i].valid ? "valid" : "invalid");
+	ok(utf8_valid("a\0b", 3), "utf8_valid: NUL is valid UTF-8");
+	ok(utf8_valid("", 0), "utf8_valid: empty");
+	ok(!utf8_valid("\xE1\x9E\x80", 2), "utf8_valid stops at n");
+
+	is_int((long long)utf8_graphemes("e\xCC\x81", 3), 1,
+	       "graphemes: e + combining acute is one");
+	is_int((long long)utf8_graphemes("សុខ ដារ៉ា", strlen("សុខ ដារ៉ា")), 5,
+	       "graphemes: សុខ ដារ៉ា is five");
+	is_int((long long)utf8_graphemes("កម្ពុជា", strlen("កម្ពុជា")), 4, "graphemes: កម្ពុជា is four");
+	is_int((long long)utf8_graphemes("\xF0\x9F\x87\xB0\xF0\x9F\x87\xAD", 8), 1,
+	       "graphemes: a flag is one");
+	is_int((long long)utf8_graphemes("\xF0\x9F\x91\xA8\xE2\x80\x8D\xF0\x9F"
+					 "\x91\xA9\xE2\x80\x8D\xF0\x9F\x91\xA7",
+					 18),
+	       1, "graphemes: a ZWJ family is one");
+	is_int((long long)utf8_graphemes("\r\n", 2), 1, "graphemes: CRLF is one");
+	is_int((long long)utf8_graphemes("", 0), 0, "graphemes: empty");
+	is_int((long long)utf8_graphemes("a\xFF"
+					 "b",
+					 3),
+	       3, "graphemes: a bad byte counts as one");
+}
+
+/* ---- validation --------------------------------------------------------- */
+
+static void test_valid_form(void)
+{
+	struct form_kvs kvs;
+	struct form_sig sig;
+	const char *body = "lang=km&token=abc&website=&"
+			   "name=%E1%9E%9F%E1%9E%BB%E1%9E%81+%E1%9E%8A%E1%9E%B6"
+			   "%E1%9E%9A%E1%9F%89%E1%9E%B6"
+			   "&email=+Sok.Dara%40Example.COM+&country=kh"
+			   "&comment=Hello%0D%0Aworld&public=1&updates=on";
+	int f, raw_ok = 1;
+
+	is_int(run(body, strlen(body), &kvs, &sig), 0, "a full Khmer signature validates");
+	is_str(sig.name, "សុខ ដារ៉ា", "Khmer name kept");
+	is_str(sig.email, "Sok.Dara@Example.COM", "email as entered, trimmed");
+	is_str(sig.email_norm, "sok.dara@example.com", "email_norm lower-cased");
+	is_str(sig.country, "KH", "country upper-cased");
+	is_str(sig.comment, "Hello\nworld", "comment CRLF became LF");
+	ok(sig.is_public == 1 && sig.updates == 1, "both checkboxes on");
+	is_int(sig.nerrors, 0, "no errors");
+	for (f = 0; f < FORM_NFIELDS; f++)
+		raw_ok &= sig.err[f] == FORM_OK && sig.raw[f] != NULL;
+	ok(raw_ok, "every field OK and every raw value set");
+	is_str(sig.raw[FORM_EMAIL], "Sok.Dara@Example.COM", "raw email trimmed");
+	is_str(sig.raw[FORM_COUNTRY], "kh", "raw country as sent");
+	is_str(sig.raw[FORM_COMMENT], "Hello\r\nworld", "raw comment as sent");
+	is_str(sig.raw[FORM_PUBLIC], "1", "raw public");
+	is_str(sig.raw[FORM_UPDATES], "on", "raw updates");
+	done(&kvs, &sig);
+
+	body = BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY;
+	is_int(run(body, strlen(body), &kvs, &sig), 0, "the three required fields alone validate");
+	is_str(sig.comment, "", "an absent comment is \"\"");
+	ok(sig.is_public == 0 && sig.updates == 0, "absent checkboxes are off");
+	is_str(sig.raw[FORM_COMMENT], "", "raw of an absent field is \"\"");
+	is_str(sig.raw[FORM_PUBLIC], "", "raw of an absent checkbox is \"\"");
+	done(&kvs, &sig);
+
+	is_int(run("", 0, &kvs, &sig), 3, "an empty body: three errors");
+	ok(sig.err[FORM_NAME] == FORM_ERR_REQUIRED && sig.err[FORM_EMAIL] == FORM_ERR_REQUIRED &&
+	       sig.err[FORM_COUNTRY] == FORM_ERR_REQUIRED && sig.err[FORM_COMMENT] == FORM_OK,
+	   "name, email, country required");
+	ok(sig.name == NULL && sig.email == NULL && sig.email_norm == NULL && sig.country == NULL,
+	   "values of invalid fields are NULL");
+	done(&kvs, &sig);
+
+	is_int(form_validate(NULL, &sig), 3, "form_validate(NULL) is empty");
+	form_sig_free(&sig);
+	form_sig_free(&sig);
+	form_sig_free(NULL);
+	ok(1, "form_sig_free twice and on NULL");
+
+	body = "name=&email=x&country=ZZ&comment=%01&public=2&updates=yes";
+	is_int(run(body, strlen(body), &kvs, &sig), 6, "every field in error is counted");
+	is_int(sig.err[FORM_COMMENT], FORM_ERR_CONTROL, "comment %%01");
+	is_int(sig.err[FORM_PUBLIC], FORM_ERR_INVALID, "public=2");
+	is_int(sig.err[FORM_UPDATES], FORM_ERR_INVALID, "updates=yes");
+	ok(sig.comment == NULL && sig.is_public == 0 && sig.updates == 0,
+	   "invalid comment is NULL, invalid checkboxes are off");
+	is_str(sig.raw[FORM_UPDATES], "yes", "raw keeps the bad checkbox value");
+	done(&kvs, &sig);
+
+	body = BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY
+			 "&website=http%3A%2F%2Fspam&extra=1&extra=2&Name=x";
+	is_int(field_err(body, FORM_NAME), FORM_OK,
+	       "unknown and repeated unknown keys are ignored; keys are "
+	       "case-sensitive");
+}
+
+static void test_name(void)
+{
+	char *s;
+
+	value_is("name=++Dara+Sok%09+&" BASE_EMAIL "&" BASE_COUNTRY, FORM_NAME, "Dara Sok",
+		 "ASCII white space trimmed");
+	value_is("name=%C2%A0%E3%80%80Dara%E2%80%83%C2%85&" BASE_EMAIL "&" BASE_COUNTRY, FORM_NAME,
+		 "Dara", "NBSP, ideographic space, em space, NEL trimmed");
+	value_is("name=Dara%C2%A0Sok&" BASE_EMAIL "&" BASE_COUNTRY, FORM_NAME, "Dara\xC2\xA0Sok",
+		 "inner NBSP kept");
+	value_is("name=Rene%CC%81&" BASE_EMAIL "&" BASE_COUNTRY, FORM_NAME, "René",
+		 "NFC: e + U+0301 becomes é");
+	value_is("name=%E1%84%92%E1%85%A1%E1%86%AB&" BASE_EMAIL "&" BASE_COUNTRY, FORM_NAME, "한",
+		 "NFC: Hangul jamo compose");
+	value_is("name=Zo%C3%AB+%C3%91%C3%BA%C3%B1ez-%C5%81ukasz+O%27Brien&" BASE_EMAIL
+		 "&" BASE_COUNTRY,
+		 FORM_NAME, "Zoë Ñúñez-Łukasz O'Brien", "accented Latin accepted");
+	value_is("name=សុខ ដារ៉ា&" BASE_EMAIL "&" BASE_COUNTRY, FORM_NAME, "សុខ ដារ៉ា",
+		 "raw UTF-8 bytes in the body accepted");
+	value_is("name=%E2%80%8B%E1%9E%80%E2%80%8C&" BASE_EMAIL "&" BASE_COUNTRY, FORM_NAME,
+		 "\xE2\x80\x8B\xE1\x9E\x80\xE2\x80\x8C",
+		 "ZWSP and ZWNJ are not white space and are kept");
+	value_is("name=%F0%9F%98%80+Joy&" BASE_EMAIL "&" BASE_COUNTRY, FORM_NAME, "😀 Joy",
+		 "emoji accepted");
+
+	name_err("", FORM_ERR_REQUIRED, "empty");
+	name_err("+++%09%C2%A0", FORM_ERR_REQUIRED, "only white space");
+	is_int(field_err(BASE_EMAIL "&" BASE_COUNTRY, FORM_NAME), FORM_ERR_REQUIRED,
+	       "name missing -> err.required");
+	name_err("D", FORM_OK, "one letter");
+	name_err("Dara%01Sok", FORM_ERR_CONTROL, "with U+0001");
+	name_err("Dara%0ASok", FORM_ERR_CONTROL, "with a line feed inside");
+	name_err("Dara%09Sok", FORM_ERR_CONTROL, "with a TAB inside");
+	name_err("Dara%00", FORM_ERR_CONTROL, "with NUL (%00)");
+	name_err("Da%00ra", FORM_ERR_CONTROL, "with NUL inside");
+	name_err("Dara%7F", FORM_ERR_CONTROL, "with DEL");
+	name_err("Da%C2%85ra", FORM_ERR_CONTROL, "with NEL inside");
+	name_err("Da%C2%9Bra", FORM_ERR_CONTROL, "with C1 CSI");
+	name_err("Da%E2%80%A8ra", FORM_ERR_CONTROL, "with U+2028");
+	name_err("Da%E2%80%A9ra", FORM_ERR_CONTROL, "with U+2029");
+	name_err("Dara%0A", FORM_OK, "a trailing newline is trimmed");
+	name_err("%C0%80", FORM_ERR_ENCODING, "overlong C0 80");
+	name_err("Dara%ED%A0%80", FORM_ERR_ENCODING, "surrogate ED A0 80");
+	name_err("Dara%E1%9E", FORM_ERR_ENCODING, "truncated sequence");
+	name_err("Dara%F5%80%80%80", FORM_ERR_ENCODING, "F5");
+	name_err("Dara%FF", FORM_ERR_ENCODING, "FF");
+	name_err("Dara%G1", FORM_ERR_ENCODING, "bad escape %G1");
+	name_err("Dara%4", FORM_ERR_ENCODING, "truncated escape %4");
+	name_err("100%25", FORM_OK, "a well-escaped %");
+	is_int(field_err("name=100%25&" BASE_EMAIL "&" BASE_COUNTRY "&token=%ZZ", FORM_NAME),
+	       FORM_ERR_ENCODING, "a '%%' in a field of a malformed body is suspect");
+	is_int(field_err("name=Dara&" BASE_EMAIL "&" BASE_COUNTRY "&token=%ZZ", FORM_NAME), FORM_OK,
+	       "a malformed other field leaves clean ones alone");
+	is_int(field_err("name=Dara&name=Sok&" BASE_EMAIL "&" BASE_COUNTRY, FORM_NAME),
+	       FORM_ERR_REPEATED, "name twice");
+	is_int(field_err("name=Dara&name=&" BASE_EMAIL "&" BASE_COUNTRY, FORM_NAME),
+	       FORM_ERR_REPEATED, "name twice, once empty");
+
+	/* Length in graphemes: "កា" is two code points, one grapheme. */
+	s = repeat("name=", "កា", 100, "&" BASE_EMAIL "&" BASE_COUNTRY);
+	is_int(field_err(s, FORM_NAME), FORM_OK, "100 Khmer graphemes (200 code points) pass");
+	free(s);
+	s = repeat("name=", "កា", 101, "&" BASE_EMAIL "&" BASE_COUNTRY);
+	is_int(field_err(s, FORM_NAME), FORM_ERR_TOO_LONG, "101 Khmer graphemes fail");
+	free(s);
+	s = repeat("name=", "ស្ត្រី", 33, "&" BASE_EMAIL "&" BASE_COUNTRY);
+	is_int(field_err(s, FORM_NAME), FORM_OK, "99 graphemes of stacked Khmer consonants pass");
+	free(s);
+	s = repeat("name=", "e%CC%81", 100, "&" BASE_EMAIL "&" BASE_COUNTRY);
+	is_int(field_err(s, FORM_NAME), FORM_OK, "100 decomposed é (200 code points) pass");
+	free(s);
+	s = repeat("name=", "x", 100, "&" BASE_EMAIL "&" BASE_COUNTRY);
+	is_int(field_err(s, FORM_NAME), FORM_OK, "100 ASCII letters pass");
+	free(s);
+	s = repeat("name=", "x", 101, "&" BASE_EMAIL "&" BASE_COUNTRY);
+	is_int(field_err(s, FORM_NAME), FORM_ERR_TOO_LONG, "101 ASCII letters fail");
+	free(s);
+	s = repeat("name=+", "x", 100, "+&" BASE_EMAIL "&" BASE_COUNTRY);
+	is_int(field_err(s, FORM_NAME), FORM_OK, "the limit counts after trimming");
+	free(s);
+	s = repeat("name=a", "%CC%81", 31, "&" BASE_EMAIL "&" BASE_COUNTRY);
+	is_int(field_err(s, FORM_NAME), FORM_ERR_INVALID,
+	       "31 combining marks in a row are refused (stream-safe)");
+	free(s);
+	s = repeat("name=a", "%CC%81", 30, "&" BASE_EMAIL "&" BASE_COUNTRY);
+	is_int(field_err(s, FORM_NAME), FORM_OK, "30 combining marks pass");
+	free(s);
+	s = repeat("name=",
+		   "%F0%9F%91%A8%E2%80%8D%F0%9F%91%A9%E2%80%8D%F0"
+		   "%9F%91%A7%E2%80%8D%F0%9F%91%A6",
+		   100, "&" BASE_EMAIL "&" BASE_COUNTRY);
+	is_int(field_err(s, FORM_NAME), FORM_OK, "100 ZWJ families (2500 bytes) pass");
+	free(s);
+}
+
+static void test_email(void)
+{
+	static const char *const valid[] = {
+		"a%40b",
+		"dara%40example.org",
+		"first.last%2Btag%40mail.example.co.uk",
+		"x%40localhost",
+		"user%40sub-domain.example",
+		"%21%23%24%25%26%27*%2B%2F%3D%3F%5E_%60%7B%7C%7D%7E-%40a.b",
+		".dots..%40example.org",
+		"a%401.2.3.4",
+		"A%40B-C.D",
+	};
+	static const char *const invalid[] = {
+		"plain",
+		"%40example.org",
+		"a%40",
+		"a%40b..c",
+		"a%40.b",
+		"a%40b.",
+		"a%40-b.c",
+		"a%40b-.c",
+		"a%40b.c-",
+		"a%40%40b",
+		"a%40b%40c",
+		"a+b%40c.d",
+		"a%40b_c.d",
+		"a%40b+c.d",
+		"%CE%B4%40b.c",
+		"a%40%C3%A9xample.org",
+		"%22quoted%22%40b.c",
+		"a%40%5B127.0.0.1%5D",
+		"a(b)%40c.d",
+		"a%2Cb%40c.d",
+		"a%40b.c%00",
+		"a%00b%40c.d",
+		"a%40b.c%01",
+	};
+	char *s;
+	size_t i;
+
+	for (i = 0; i < sizeof valid / sizeof valid[0]; i++)
+		email_err(valid[i], FORM_OK, "valid");
+	for (i = 0; i < sizeof invalid / sizeof invalid[0]; i++)
+		email_err(invalid[i], FORM_ERR_INVALID, "invalid");
+	email_err("", FORM_ERR_REQUIRED, "empty");
+	email_err("+++", FORM_ERR_REQUIRED, "only spaces");
+	email_err("%C0%80%40b.c", FORM_ERR_ENCODING, "invalid UTF-8");
+	is_int(field_err(BASE_NAME "&" BASE_COUNTRY, FORM_EMAIL), FORM_ERR_REQUIRED,
+	       "email missing");
+	is_int(field_err(BASE_NAME "&email=a%40b&email=c%40d&" BASE_COUNTRY, FORM_EMAIL),
+	       FORM_ERR_REPEATED, "email twice");
+
+	/* A label may have 63 characters, not 64. */
+	s = repeat("a%40", "x", 63, ".org");
+	email_err(s, FORM_OK, "63-character label");
+	free(s);
+	s = repeat("a%40", "x", 64, ".org");
+	email_err(s, FORM_ERR_INVALID, "64-character label");
+	free(s);
+	/* 254 bytes in all: 64 + '@' + 63 + '.' + 63 + '.' + 61. */
+	s = repeat("", "l", 64, "%40");
+	{
+		struct buf b = BUF_INIT;
+
+		buf_puts(&b, s);
+		for (i = 0; i < 63; i++)
+			buf_putc(&b, 'a');
+		buf_putc(&b, '.');
+		for (i = 0; i < 63; i++)
+			buf_putc(&b, 'b');
+		buf_putc(&b, '.');
+		for (i = 0; i < 61; i++)
+			buf_putc(&b, 'c');
+		email_err(buf_cstr(&b), FORM_OK, "254 bytes");
+		buf_putc(&b, 'c');
+		email_err(buf_cstr(&b), FORM_ERR_TOO_LONG, "255 bytes");
+		buf_free(&b);
+	}
+	free(s);
+	s = repeat("+", "+", 300, "a%40b.c+");
+	email_err(s, FORM_OK, "the byte limit counts after trimming");
+	free(s);
+
+	value_is(BASE_NAME "&email=%09Dara.Sok%40Example.ORG%C2%A0&" BASE_COUNTRY, FORM_EMAIL,
+		 "Dara.Sok@Example.ORG", "email stored as entered, trimmed");
+}
+
+static void test_country(void)
+{
+	value_is(BASE_NAME "&" BASE_EMAIL "&country=KH", FORM_COUNTRY, "KH", "KH");
+	value_is(BASE_NAME "&" BASE_EMAIL "&country=kh", FORM_COUNTRY, "KH", "kh is upper-cased");
+	value_is(BASE_NAME "&" BASE_EMAIL "&country=+uS+", FORM_COUNTRY, "US",
+		 "\" uS \" is trimmed and upper-cased");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&country=XX", FORM_COUNTRY), FORM_ERR_INVALID,
+	       "XX is unknown");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&country=UK", FORM_COUNTRY), FORM_ERR_INVALID,
+	       "UK is not a code");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&country=KHM", FORM_COUNTRY), FORM_ERR_INVALID,
+	       "alpha-3 is refused");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&country=K", FORM_COUNTRY), FORM_ERR_INVALID,
+	       "one letter is refused");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&country=K%00", FORM_COUNTRY), FORM_ERR_INVALID,
+	       "K%%00 is refused");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&country=Cambodia", FORM_COUNTRY),
+	       FORM_ERR_INVALID, "a name is refused");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&country=", FORM_COUNTRY), FORM_ERR_REQUIRED,
+	       "empty country");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL, FORM_COUNTRY), FORM_ERR_REQUIRED,
+	       "country missing");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&country=KH&country=KH", FORM_COUNTRY),
+	       FORM_ERR_REPEATED, "country twice");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&country=%FF%FE", FORM_COUNTRY),
+	       FORM_ERR_ENCODING, "invalid UTF-8 country");
+}
+
+static void test_comment(void)
+{
+	char *s;
+
+	value_is(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=", FORM_COMMENT, "",
+		 "an empty comment is \"\"");
+	value_is(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=++%0D%0A", FORM_COMMENT, "",
+		 "a comment of white space is \"\"");
+	value_is(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=a%0D%0Ab%0Dc%0Ad%09e",
+		 FORM_COMMENT, "a\nb\nc\nd\te", "CRLF and CR become LF, TAB kept");
+	value_is(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY
+			   "&comment=%0D%0A+line+one%0D%0A%0D%0Aline+two+%0D%0A",
+		 FORM_COMMENT, "line one\n\nline two", "comment trimmed");
+	value_is(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=cafe%CC%81", FORM_COMMENT,
+		 "café", "comment NFC");
+	value_is(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY
+			   "&comment=%E1%9E%81%E1%9F%92%E1%9E%89%E1%9E%BB%E1%9F%86"
+			   "%E1%9E%82%E1%9E%B6%E1%9F%86%E1%9E%91%E1%9F%92%E1%9E%9A",
+		 FORM_COMMENT, "ខ្ញុំគាំទ្រ", "Khmer comment kept");
+	value_is(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=a%E2%80%A8b", FORM_COMMENT,
+		 "a\xE2\x80\xA8"
+		 "b",
+		 "U+2028 is allowed in a comment");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=a%00b", FORM_COMMENT),
+	       FORM_ERR_CONTROL, "NUL in a comment");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=a%1Bb", FORM_COMMENT),
+	       FORM_ERR_CONTROL, "ESC in a comment");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=a%0Bb", FORM_COMMENT),
+	       FORM_ERR_CONTROL, "VT inside a comment");
+	is_int(
+		field_err(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=%ED%A0%80", FORM_COMMENT),
+		FORM_ERR_ENCODING, "surrogate in a comment");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=a&comment=b",
+			 FORM_COMMENT),
+	       FORM_ERR_REPEATED, "comment twice");
+	s = repeat(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=", "កា", 1000, "");
+	is_int(field_err(s, FORM_COMMENT), FORM_OK, "1000 Khmer graphemes in a comment pass");
+	free(s);
+	s = repeat(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=", "កា", 1001, "");
+	is_int(field_err(s, FORM_COMMENT), FORM_ERR_TOO_LONG, "1001 Khmer graphemes fail");
+	free(s);
+	s = repeat(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=x", "%0D%0A", 1000, "x");
+	is_int(field_err(s, FORM_COMMENT), FORM_ERR_TOO_LONG,
+	       "1000 line breaks between two letters fail");
+	free(s);
+	s = repeat(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=a", "%CC%81%CC%96", 4000,
+		   "");
+	is_int(field_err(s, FORM_COMMENT), FORM_ERR_INVALID,
+	       "a 16 KB run of combining marks is refused");
+	free(s);
+}
+
+static void test_checkboxes(void)
+{
+	static const struct {
+		const char *value;
+		enum form_error err;
+		int yes;
+	} cases[] = {
+		{ "public=1", FORM_OK, 1 },
+		{ "public=on", FORM_OK, 1 },
+		{ "public=+1+", FORM_OK, 1 },
+		{ "public=0", FORM_OK, 0 },
+		{ "public=", FORM_OK, 0 },
+		{ "public", FORM_OK, 0 },
+		{ "", FORM_OK, 0 },
+		{ "public=0&public=1", FORM_OK, 1 },
+		{ "public=1&public=0", FORM_OK, 1 },
+		{ "public=1&public=1", FORM_OK, 1 },
+		{ "public=0&public=0", FORM_OK, 0 },
+		{ "public=yes", FORM_ERR_INVALID, 0 },
+		{ "public=ON", FORM_ERR_INVALID, 0 },
+		{ "public=2", FORM_ERR_INVALID, 0 },
+		{ "public=true", FORM_ERR_INVALID, 0 },
+		{ "public=1%00", FORM_ERR_INVALID, 0 },
+		{ "public=1&public=x", FORM_ERR_INVALID, 0 },
+		{ "public=%FF", FORM_ERR_ENCODING, 0 },
+	};
+	char body[256];
+	struct form_kvs kvs;
+	struct form_sig sig;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		snprintf(body, sizeof body, "%s&%s&%s&%s", BASE_NAME, BASE_EMAIL, BASE_COUNTRY,
+			 cases[i].value);
+		run(body, strlen(body), &kvs, &sig);
+		ok(sig.err[FORM_PUBLIC] == cases[i].err && sig.is_public == cases[i].yes &&
+		       sig.updates == 0 && sig.nerrors == (cases[i].err != FORM_OK),
+		   "checkbox \"%s\": %s, %s", cases[i].value,
+		   cases[i].err ? form_error_key(cases[i].err) : "ok", cases[i].yes ? "yes" : "no");
+		done(&kvs, &sig);
+	}
+	run(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&updates=0&updates=on",
+		strlen(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&updates=0&updates=on"), &kvs, &sig);
+	ok(sig.updates == 1 && sig.is_public == 0, "updates: hidden 0 + on");
+	is_str(sig.raw[FORM_UPDATES], "on", "raw checkbox is the \"yes\" value");
+	done(&kvs, &sig);
+}
+
+static void test_raw(void)
+{
+	struct form_kvs kvs;
+	struct form_sig sig;
+	const char *body;
+	char *s;
+	size_t len;
+
+	body = "name=+Da%C0%80ra%00+&email=%E1%9E&country=%F5x";
+	run(body, strlen(body), &kvs, &sig);
+	is_str(sig.raw[FORM_NAME], "Da\xEF\xBF\xBD\xEF\xBF\xBDra",
+	       "raw: overlong replaced (one U+FFFD per byte), NUL removed, "
+	       "trimmed");
+	is_str(sig.raw[FORM_EMAIL], "\xEF\xBF\xBD", "raw: a truncated sequence is one U+FFFD");
+	is_str(sig.raw[FORM_COUNTRY], "\xEF\xBF\xBDx", "raw: F5 replaced");
+	ok(sig.err[FORM_NAME] == FORM_ERR_ENCODING && sig.err[FORM_EMAIL] == FORM_ERR_ENCODING &&
+	       sig.err[FORM_COUNTRY] == FORM_ERR_ENCODING,
+	   "those fields are encoding errors");
+	done(&kvs, &sig);
+
+	body = "name=a&name=b&" BASE_EMAIL "&" BASE_COUNTRY;
+	run(body, strlen(body), &kvs, &sig);
+	is_str(sig.raw[FORM_NAME], "a", "raw of a repeated field: the first");
+	done(&kvs, &sig);
+
+	s = repeat(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&comment=", "កា", 2000, "");
+	run(s, strlen(s), &kvs, &sig);
+	len = strlen(sig.raw[FORM_COMMENT]);
+	ok(len <= 4096 && len >= 4090 && len % 3 == 0 && utf8_valid(sig.raw[FORM_COMMENT], len),
+	   "raw is capped near 4096 bytes on a character boundary (%zu)", len);
+	done(&kvs, &sig);
+	free(s);
+}
+
+static void test_names(void)
+{
+	is_str(form_field_name(FORM_NAME), "name", "field name");
+	is_str(form_field_name(FORM_EMAIL), "email", "field email");
+	is_str(form_field_name(FORM_COUNTRY), "country", "field country");
+	is_str(form_field_name(FORM_COMMENT), "comment", "field comment");
+	is_str(form_field_name(FORM_PUBLIC), "public", "field public");
+	is_str(form_field_name(FORM_UPDATES), "updates", "field updates");
+	is_str(form_field_name(FORM_NFIELDS), "", "field out of range");
+	is_str(form_error_key(FORM_ERR_REQUIRED), "err.required", "required");
+	is_str(form_error_key(FORM_ERR_TOO_LONG), "err.too_long", "too_long");
+	is_str(form_error_key(FORM_ERR_ENCODING), "err.encoding", "encoding");
+	is_str(form_error_key(FORM_ERR_CONTROL), "err.control", "control");
+	is_str(form_error_key(FORM_ERR_INVALID), "err.invalid", "invalid");
+	is_str(form_error_key(FORM_ERR_REPEATED), "err.repeated", "repeated");
+	is_str(form_error_key(FORM_OK), "", "FORM_OK has no message");
+}
+
+/* Random bodies: nothing may crash (ASan/UBSan watch), and whatever comes
+ * out must hold the documented invariants. */
+static void test_random(void)
+{
+	static const char *const atoms[] = {
+		"name", "email", "country", "comment", "public", "updates",
+		"=", "&", "%", "%0", "%00", "%C0%80", "%ED%A0%80", "%E1%9E",
+		"%F5", "+", "1", "on", "kh", "a%40b.c", "\xE1\x9E\x80",
+		"\xCC\x81", "\xFF", "\xC3", "%0D%0A", "%CC%81", " ", "x",
+	};
+	uint32_t seed = 12345;
+	int i, j, bad = 0;
+	char body[512];
+	size_t n;
+
+	for (i = 0; i < 20000; i++) {
+		struct form_kvs kvs;
+		struct form_sig sig;
+		int r, f, nerr = 0;
+
+		n = 0;
+		for (j = 0; j < 40; j++) {
+			const char *a;
+			size_t al;
+
+			seed = seed * 1103515245u + 12345u;
+			if ((seed >> 16) % 5 == 0) {
+				a = (const char *)&seed; /* raw bytes */
+				al = 1;
+			} else {
+				a = atoms[(seed >> 8) % (sizeof atoms / sizeof atoms[0])];
+				al = strlen(a);
+			}
+			if (n + al > sizeof body)
+				break;
+			memcpy(body + n, a, al);
+			n += al;
+		}
+		r = run(body, n, &kvs, &sig);
+		if (r == -2) {
+			done(&kvs, &sig);
+			continue;
+		}
+		for (f = 0; f < FORM_NFIELDS; f++) {
+			if (sig.raw[f] == NULL || !utf8_valid(sig.raw[f], strlen(sig.raw[f])))
+				bad++;
+			nerr += sig.err[f] != FORM_OK;
+		}
+		if (r != nerr || r != sig.nerrors)
+			bad++;
+		if (r == 0 && (sig.name == NULL || sig.email == NULL || sig.email_norm == NULL ||
+			       sig.country == NULL || sig.comment == NULL ||
+			       !utf8_valid(sig.name, strlen(sig.name)) ||
+			       !utf8_valid(sig.comment, strlen(sig.comment))))
+			bad++;
+		done(&kvs, &sig);
+	}
+	is_int(bad, 0, "20000 random bodies keep every invariant");
+}
+
+int main(void)
+{
+	test_decode();
+	test_utf8();
+	test_valid_form();
+	test_name();
+	test_email();
+	test_country();
+	test_comment();
+	test_checkboxes();
+	test_raw();
+	test_names();
+	test_random();
+	return done_testing();
+}
