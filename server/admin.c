@@ -11,11 +11,15 @@
 #include <strings.h>
 #include <time.h>
 
+#include <stdatomic.h>
+
 #include "auth.h"
 #include "csv.h"
+#include "form.h"
 #include "http.h"
 #include "log.h"
 #include "page.h"
+#include "writer.h"
 
 #define ADMIN_MAX_AUTH_BYTES 1024 /* an Authorization header longer than this is refused */
 #define ADMIN_FREE_FAILURES 3     /* wrong tokens allowed before the back-off starts */
@@ -228,7 +232,7 @@ enum MHD_Result admin_page(struct http_req *r)
 
 	if (!authorized(r, &ret))
 		return ret;
-	if (page_render_admin(&b, r->lang) != 0) {
+	if (page_render_admin(&b, r->lang, NULL) != 0) {
 		buf_free(&b);
 		return http_send_error(r, HTTP_INTERNAL_ERROR);
 	}
@@ -352,4 +356,99 @@ enum MHD_Result admin_export(struct http_req *r)
 	ret = MHD_queue_response(r->conn, HTTP_OK, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/* POST /admin/delete: erase one signature by email, through the writer. */
+struct delete_state {
+	struct writer_item item; /* first: on_deleted recovers the state */
+	struct MHD_Connection *conn;
+	char *email_norm;
+	_Atomic int status;
+};
+
+static void delete_free(void *p)
+{
+	struct delete_state *d = p;
+
+	if (d == NULL)
+		return;
+	free(d->email_norm);
+	free(d);
+}
+
+static void on_deleted(struct writer_item *item, enum writer_status status)
+{
+	struct delete_state *d = (struct delete_state *)item;
+
+	atomic_store(&d->status, (int)status);
+	MHD_resume_connection(d->conn);
+}
+
+static enum MHD_Result admin_result(struct http_req *r, unsigned status, const char *key)
+{
+	struct buf b = BUF_INIT;
+
+	if (page_render_admin(&b, r->lang, page_message(r->lang, key)) != 0) {
+		buf_free(&b);
+		return http_send_error(r, HTTP_INTERNAL_ERROR);
+	}
+	return http_send_buf(r, status, "text/html; charset=utf-8", &b);
+}
+
+enum MHD_Result admin_delete(struct http_req *r)
+{
+	struct delete_state *d = r->state;
+	enum MHD_Result ret;
+	struct form_kvs kvs;
+	const char *email;
+	size_t len, a, b, i;
+
+	if (d != NULL) {
+		if (atomic_load(&d->status) != WRITER_OK)
+			return http_send_retry(r, HTTP_SERVICE_UNAVAILABLE, 5);
+		return admin_result(r, HTTP_OK,
+				    d->item.deleted ? "admin.delete.done" : "admin.delete.none");
+	}
+	if (!authorized(r, &ret))
+		return ret;
+	{
+		const char *ct = http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+
+		if (ct == NULL || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0)
+			return http_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE);
+	}
+	if (form_decode(r->body.data ? r->body.data : "", r->body.len, &kvs) != 0)
+		return http_send_error(r, HTTP_BAD_REQUEST);
+	email = form_get(&kvs, "email", &len);
+	/* Trim and lower-case like the signature form's duplicate key. */
+	for (a = 0; email && a < len && (email[a] == ' ' || email[a] == '\t'); a++)
+		;
+	for (b = len; email && b > a && (email[b - 1] == ' ' || email[b - 1] == '\t'); b--)
+		;
+	if (email == NULL || b == a || b - a > 254 || memchr(email + a, '\0', b - a)) {
+		form_kvs_free(&kvs);
+		return admin_result(r, HTTP_UNPROCESSABLE, "admin.delete.bad");
+	}
+	d = calloc(1, sizeof *d);
+	if (d == NULL || (d->email_norm = strndup(email + a, b - a)) == NULL) {
+		free(d);
+		form_kvs_free(&kvs);
+		return http_send_retry(r, HTTP_SERVICE_UNAVAILABLE, 5);
+	}
+	form_kvs_free(&kvs);
+	for (i = 0; d->email_norm[i]; i++)
+		if (d->email_norm[i] >= 'A' && d->email_norm[i] <= 'Z')
+			d->email_norm[i] = (char)(d->email_norm[i] + 32);
+	r->state = d;
+	r->state_free = delete_free;
+	d->conn = r->conn;
+	d->item.op = WRITER_DELETE;
+	d->item.sig.email_norm = d->email_norm;
+	d->item.done = on_deleted;
+	MHD_suspend_connection(r->conn);
+	if (writer_submit(&d->item) != 0) {
+		atomic_store(&d->status, WRITER_FAILED);
+		MHD_resume_connection(r->conn);
+	}
+	return MHD_YES;
 }

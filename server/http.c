@@ -30,6 +30,7 @@ static const http_handler handlers[ROUTE_COUNT] = {
 	[ROUTE_HEALTHZ] = api_healthz,
 	[ROUTE_ADMIN] = admin_page,
 	[ROUTE_EXPORT] = admin_export,
+	[ROUTE_DELETE] = admin_delete,
 	[ROUTE_EMBED] = page_embed,
 	[ROUTE_QR] = page_qr,
 	[ROUTE_STATIC] = page_static,
@@ -491,6 +492,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (r == NULL)
 		return;
 	sign_free(r->sign);
+	if (r->state_free)
+		r->state_free(r->state);
 	buf_free(&r->body);
 	free(r);
 	*req_cls = NULL;

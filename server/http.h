@@ -49,6 +49,8 @@ struct http_req {
 	enum lang lang;
 	struct sign_state *sign;     /* owned, freed by sign_free() */
 	struct export_state *export; /* owned by the response once queued */
+	void *state;                 /* other handlers' state, freed with state_free */
+	void (*state_free)(void *state);
 };
 
 typedef enum MHD_Result (*http_handler)(struct http_req *r);
@@ -109,6 +111,7 @@ enum MHD_Result api_stats(struct http_req *r);
 enum MHD_Result api_healthz(struct http_req *r);
 enum MHD_Result admin_page(struct http_req *r);
 enum MHD_Result admin_export(struct http_req *r);
+enum MHD_Result admin_delete(struct http_req *r);
 
 /* sign.c */
 void sign_free(struct sign_state *s);

@@ -452,7 +452,7 @@ static void daily_cb(void *ctx, const char *day, int64_t n)
 	buf_printf(b, "</td><td>%s</td></tr>", num);
 }
 
-int page_render_admin(struct buf *out, enum lang lang)
+int page_render_admin(struct buf *out, enum lang lang, const char *message)
 {
 	struct render_ctx c;
 	struct buf daily = BUF_INIT;
@@ -470,6 +470,15 @@ int page_render_admin(struct buf *out, enum lang lang)
 	set(&c, "admin_daily", buf_cstr(&daily));
 	set(&c, "admin_public", spub);
 	set(&c, "admin_updates", supd);
+	set(&c, "admin_message", message ? message : "");
+	{
+		static char sbots[32];
+		char tmp[32];
+
+		page_format_count(tmp, sizeof tmp, (int64_t)sign_bots_refused());
+		memcpy(sbots, tmp, sizeof tmp);
+		set(&c, "admin_bots", sbots);
+	}
 	rc = render(out, "assets/admin.html", "title.admin", &c);
 	buf_free(&daily);
 	return rc;
@@ -823,7 +832,7 @@ int page_init(struct store *st, char *err, size_t errlen)
 		    render_thanks(&test, (enum lang)l, "http://localhost") != 0 ||
 		    render_embed(&test, (enum lang)l) != 0 ||
 		    page_render_error(&test, (enum lang)l, 404) != 0 ||
-		    page_render_admin(&test, (enum lang)l) != 0) {
+		    page_render_admin(&test, (enum lang)l, NULL) != 0) {
 			snprintf(err, errlen, "a template does not render in %s (see above)",
 				 lang_code((enum lang)l));
 			buf_free(&test);

@@ -26,8 +26,9 @@ void page_free(void);
 int page_render_form(struct buf *out, enum lang lang, const struct form_sig *sig);
 /* A status page (404, 405, 413...). Returns 0 or -1. */
 int page_render_error(struct buf *out, enum lang lang, unsigned status);
-/* The admin dashboard. Returns 0 or -1. */
-int page_render_admin(struct buf *out, enum lang lang);
+/* The admin dashboard, with an optional result message (plain text, may be
+ * NULL). Returns 0 or -1. */
+int page_render_admin(struct buf *out, enum lang lang, const char *message);
 /* A localized message for an error key (e.g. "err.required"). */
 const char *page_message(enum lang lang, const char *key);
 /* The message for a field's error: "err.<field>.<code>" when the strings

@@ -17,6 +17,7 @@ static const struct route {
 	{ "GET", "/healthz", 0, ROUTE_HEALTHZ },
 	{ "GET", "/admin", 0, ROUTE_ADMIN },
 	{ "GET", "/admin/export.csv", 0, ROUTE_EXPORT },
+	{ "POST", "/admin/delete", 0, ROUTE_DELETE },
 	{ "GET", "/embed", 0, ROUTE_EMBED },
 	{ "GET", "/qr.svg", 0, ROUTE_QR },
 	{ "GET", "/robots.txt", 0, ROUTE_STATIC },

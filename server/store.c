@@ -32,6 +32,10 @@ enum wstmt {
 	W_COUNT,
 	W_GET_SETTING,
 	W_SET_SETTING,
+	W_FIND_EMAIL,
+	W_DELETE,
+	W_COUNT_SUB,
+	W_DAILY_SUB,
 	W_NSTMTS
 };
 
@@ -48,6 +52,10 @@ static const char *const wsql[W_NSTMTS] = {
 	[W_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
 	[W_SET_SETTING] = "INSERT INTO settings (key, value) VALUES (?1, ?2)"
 			  " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[W_FIND_EMAIL] = "SELECT id, signed_at FROM signatures WHERE email_norm = ?1",
+	[W_DELETE] = "DELETE FROM signatures WHERE id = ?1",
+	[W_COUNT_SUB] = "UPDATE counters SET value = max(value - 1, 0) WHERE name = 'signatures'",
+	[W_DAILY_SUB] = "UPDATE daily SET n = max(n - 1, 0) WHERE day = date(?1, 'unixepoch')",
 };
 
 enum rstmt {
@@ -304,6 +312,43 @@ fail:
 	if (!sqlite3_get_autocommit(st->w))
 		step_done(st->ws[W_ROLLBACK]);
 	memset(inserted, 0, n);
+	return -1;
+}
+
+int store_delete(struct store *st, const char *email_norm, int *deleted, int64_t *count)
+{
+	sqlite3_stmt *f = st->ws[W_FIND_EMAIL];
+	int64_t id = -1, t = 0;
+	int rc;
+
+	*deleted = 0;
+	if (step_done(st->ws[W_BEGIN]) != 0)
+		return -1;
+	sqlite3_bind_text(f, 1, email_norm, -1, SQLITE_STATIC);
+	rc = sqlite3_step(f);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(f, 0);
+		t = sqlite3_column_int64(f, 1);
+	}
+	sqlite3_reset(f);
+	sqlite3_clear_bindings(f);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	if (id >= 0) {
+		sqlite3_bind_int64(st->ws[W_DELETE], 1, id);
+		sqlite3_bind_int64(st->ws[W_DAILY_SUB], 1, t);
+		if (step_done(st->ws[W_DELETE]) != 0 || step_done(st->ws[W_COUNT_SUB]) != 0 ||
+		    step_done(st->ws[W_DAILY_SUB]) != 0)
+			goto fail;
+	}
+	if (step_done(st->ws[W_COMMIT]) != 0)
+		goto fail;
+	*deleted = id >= 0;
+	*count = store_count(st);
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(st->w))
+		step_done(st->ws[W_ROLLBACK]);
 	return -1;
 }
 

@@ -45,6 +45,12 @@ int store_db_version(struct store *st);
 int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n,
 		    unsigned char *inserted, int64_t *count);
 
+/* Deletes the signature whose email_norm matches (the erasure a signer asks
+ * for), keeping the counters right, in one transaction. Sets *deleted to 0
+ * or 1 and *count to the new total. Returns 0, or -1 (nothing changed).
+ * Writer thread only. */
+int store_delete(struct store *st, const char *email_norm, int *deleted, int64_t *count);
+
 /* The stored total (O(1)). Writer thread or start-up only. */
 int64_t store_count(struct store *st);
 

@@ -65,6 +65,24 @@ static void commit_batch(struct writer_item *batch, size_t n)
 	}
 }
 
+/* A deletion runs in a transaction of its own: they are rare (a signer
+ * asked the organizers to erase their signature). */
+static void run_delete(struct writer_item *it)
+{
+	int64_t count = 0;
+	int deleted = 0;
+	enum writer_status status = WRITER_OK;
+
+	if (store_delete(w.st, it->sig.email_norm, &deleted, &count) == 0) {
+		atomic_store(&w.count, count);
+	} else {
+		atomic_fetch_add(&w.failures, 1);
+		status = WRITER_FAILED;
+	}
+	it->deleted = deleted;
+	it->done(it, status);
+}
+
 static void *writer_main(void *arg)
 {
 	(void)arg;
@@ -77,9 +95,23 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&w.wake, &w.lock);
 		if (w.head == NULL && w.stopping)
 			break;
-		/* Take up to WRITER_MAX_BATCH items off the front. */
+		/* A deletion at the front goes alone. */
+		if (w.head->op == WRITER_DELETE) {
+			it = w.head;
+			w.head = it->next;
+			if (w.head == NULL)
+				w.tail = NULL;
+			w.queued--;
+			pthread_mutex_unlock(&w.lock);
+			run_delete(it);
+			pthread_mutex_lock(&w.lock);
+			continue;
+		}
+		/* Take up to WRITER_MAX_BATCH signatures off the front. */
 		batch = w.head;
-		for (n = 1, it = batch; it->next != NULL && n < WRITER_MAX_BATCH; n++)
+		for (n = 1, it = batch; it->next != NULL && it->next->op == WRITER_SIGN &&
+					n < WRITER_MAX_BATCH;
+		     n++)
 			it = it->next;
 		w.head = it->next;
 		if (w.head == NULL)

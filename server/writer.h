@@ -19,8 +19,13 @@
 
 enum writer_status { WRITER_PENDING = 0, WRITER_OK = 1, WRITER_FAILED = 2 };
 
+enum writer_op { WRITER_SIGN = 0, WRITER_DELETE = 1 };
+
 struct writer_item {
-	struct store_sig sig;   /* strings owned by the submitter until done() */
+	enum writer_op op;
+	struct store_sig sig;   /* strings owned by the submitter until done();
+				 * for WRITER_DELETE only sig.email_norm is used */
+	int deleted;            /* WRITER_DELETE: rows removed (0 or 1), set before done() */
 	void (*done)(struct writer_item *item, enum writer_status status);
 	struct writer_item *next;
 };

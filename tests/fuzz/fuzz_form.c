@@ -123,8 +123,12 @@ static void check_decode(const uint8_t *data, size_t size, int r, const struct f
 		}
 		FUZZ_CHECK(kv->key != NULL);
 		FUZZ_CHECK(memcmp(kv->key, tmp, kl) == 0 && kv->key[kl] == '\0');
-		/* form.c: "it can never pass for a shorter key". */
+		/* form.c: "it can never pass for a shorter key". A raw NUL byte
+		 * in a key (not %00) still breaks this: reported, not yet fixed;
+		 * -DFUZZ_SKIP_KNOWN_BUGS lets a fuzzing run look past it. */
+#ifndef FUZZ_SKIP_KNOWN_BUGS
 		FUZZ_CHECK(strlen(kv->key) == kl);
+#endif
 
 		vp = eq ? eq + 1 : p + plen;
 		vn = eq ? plen - klen - 1 : 0;
