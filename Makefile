@@ -44,9 +44,34 @@ build: deps $(BUILD)/build.ninja
 run: build
 	./$(BUILD)/petitiond --port $(PORT) --db $(DB)
 
-test: test-deps $(BUILD)/build.ninja
-	meson compile -C $(BUILD)
-	python3 tests/run.py $(BUILD)
+# TEST_ASAN=1 also builds with AddressSanitizer + UndefinedBehaviorSanitizer
+# and runs the whole suite there too (CI does).
+ASAN_BUILD = $(BUILD)-asan
+TEST_BUILDS = $(BUILD) $(if $(TEST_ASAN),$(ASAN_BUILD))
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) $(MESON_OPTS) -Db_sanitize=address,undefined -Db_lundef=false
+
+test: test-deps $(BUILD)/build.ninja $(if $(TEST_ASAN),$(ASAN_BUILD)/build.ninja)
+	for b in $(TEST_BUILDS); do meson compile -C $$b || exit 1; done
+	python3 tests/run.py $(TEST_BUILDS)
+
+# The real-browser tests need Debian's Chromium (never a downloaded browser),
+# Khmer fonts for faithful screenshots, Node.js and the pinned npm packages.
+# `make test` runs them when these are present; .ci/run installs them first.
+browser-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	dpkg-query -W -f='$${Status}' fonts-khmeros 2>/dev/null | grep -q "ok installed" || missing="$$missing fonts-khmeros"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+	@if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then \
+	  npm ci --prefix tests/browser --no-audit --no-fund; \
+	fi
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -13,7 +13,7 @@
 #endif
 
 enum opt_kind { OPT_PORT, OPT_BIND, OPT_DB, OPT_TOKEN, OPT_GOAL, OPT_RATE, OPT_FILL,
-		OPT_URL, OPT_THREADS, OPT_TRUST, OPT_CERT, OPT_KEY, OPT_HSTS };
+		OPT_URL, OPT_THREADS, OPT_TRUST, OPT_CERT, OPT_KEY, OPT_HSTS, OPT_PERIP };
 
 static const struct option_def {
 	const char *flag;  /* "port" for --port and PETITIOND_PORT */
@@ -30,6 +30,7 @@ static const struct option_def {
 	{ "min-fill-time", OPT_FILL, "S", "seconds needed between loading and submitting the form (default 2, 0 = off)" },
 	{ "public-url", OPT_URL, "URL", "public address of the petition, for share links (e.g. https://example.org)" },
 	{ "threads", OPT_THREADS, "N", "HTTP worker threads (default: one per core)" },
+	{ "per-ip-limit", OPT_PERIP, "N", "open connections allowed per client address (default 128, 0 = off; not applied behind --trust-proxy or on a loopback --bind)" },
 	{ "trust-proxy", OPT_TRUST, "CIDR[,CIDR]", "reverse proxies whose X-Forwarded-For names the client (e.g. 127.0.0.1/32,::1/128)" },
 	{ "tls-cert", OPT_CERT, "FILE", "PEM certificate chain: serve HTTPS directly (with --tls-key)" },
 	{ "tls-key", OPT_KEY, "FILE", "PEM private key for --tls-cert" },
@@ -148,6 +149,9 @@ static void apply(struct config *cfg, const struct option_def *o, const char *v)
 		else
 			cfg->tls_key = v;
 		break;
+	case OPT_PERIP:
+		cfg->per_ip_limit = parse_long(o->flag, v, 0, 100000);
+		break;
 	case OPT_HSTS:
 		cfg->hsts = parse_long(o->flag, v, 0, 63072000);
 		break;
@@ -166,6 +170,7 @@ void config_load(struct config *cfg, int argc, char **argv)
 	cfg->rate_limit = CONFIG_DEFAULT_RATE_LIMIT;
 	cfg->min_fill_time = CONFIG_DEFAULT_MIN_FILL;
 	cfg->hsts = -1;
+	cfg->per_ip_limit = CONFIG_DEFAULT_PER_IP;
 
 	for (i = 0; i < NOPTIONS; i++) {
 		char env[64], *p;

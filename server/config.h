@@ -7,6 +7,8 @@
 #define CONFIG_DEFAULT_GOAL 10000
 #define CONFIG_DEFAULT_RATE_LIMIT 20   /* signatures per minute per client */
 #define CONFIG_DEFAULT_MIN_FILL 2      /* seconds between page load and submit */
+#define CONFIG_DEFAULT_PER_IP 128      /* connections per address (a phone opens ~6;
+					* carrier-grade NAT puts many phones on one address) */
 #define CONFIG_MAX_GOAL 1000000000L
 #define CONFIG_MAX_TRUSTED 16          /* CIDRs in --trust-proxy */
 
@@ -32,6 +34,7 @@ struct config {
 	long min_fill_time;      /* seconds; 0: off */
 	const char *public_url;  /* "https://example.org" without trailing slash, or NULL */
 	unsigned threads;        /* 0: one per core */
+	long per_ip_limit;       /* open connections per client address; 0: off */
 	const char *trust_proxy; /* "CIDR[,CIDR...]" whose X-Forwarded-For is believed */
 	const char *tls_cert;    /* PEM file: serve HTTPS directly */
 	const char *tls_key;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -512,6 +513,17 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("libmicrohttpd: %s", line);
 }
 
+static int bind_is_loopback(const char *bind)
+{
+	unsigned char a[16];
+
+	if (bind == NULL)
+		return 0;
+	if (inet_pton(AF_INET, bind, a) == 1)
+		return a[0] == 127;
+	return strcmp(bind, "::1") == 0;
+}
+
 int http_start(const struct config *cfg)
 {
 	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
@@ -523,6 +535,18 @@ int http_start(const struct config *cfg)
 
 	cfg_ = cfg;
 	memset(&ss, 0, sizeof ss);
+	/* Room for HTTP_CONNECTION_LIMIT sockets plus the database's files. */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+		    rl.rlim_cur < HTTP_CONNECTION_LIMIT + 64) {
+			rl.rlim_cur = rl.rlim_max < HTTP_CONNECTION_LIMIT + 64
+					      ? rl.rlim_max
+					      : HTTP_CONNECTION_LIMIT + 64;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	if (threads == 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = ncpu > 0 ? (unsigned)ncpu : 1;
@@ -573,6 +597,12 @@ int http_start(const struct config *cfg)
 		OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
 		if (sa != NULL)
 			OPT(MHD_OPTION_SOCK_ADDR, 0, sa);
+		/* Behind a proxy every connection comes from the proxy's address:
+		 * a per-address limit would throttle everyone at once. So it
+		 * applies only when petitiond faces the network itself: not
+		 * behind --trust-proxy, not bound to a loopback address. */
+		if (cfg->per_ip_limit > 0 && ntrusted == 0 && !bind_is_loopback(cfg->bind))
+			OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit, NULL);
 		if (tls_cert != NULL) {
 			OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert);
 			OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key);

@@ -6,7 +6,9 @@ Each meson test speaks TAP; this counts the individual assertions ("ok" /
 timed out without reporting a failed assertion. The last line printed is
 "N passed, N failed", which is what CI reads.
 
-Usage: tests/run.py BUILD_DIR [meson test args...]
+Usage: tests/run.py BUILD_DIR [BUILD_DIR...] [-- meson test args...]
+Several build directories (say a normal and a sanitizer build) are run one
+after the other and counted together.
 """
 import json
 import os
@@ -15,18 +17,17 @@ import subprocess
 import sys
 
 
-def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else "build"
-    extra = sys.argv[2:]
+def run_one(build, extra):
+    """Runs one build's suite; returns (passed, failed, skipped, meson_rc)."""
     log = os.path.join(build, "meson-logs", "testlog.json")
     if os.path.exists(log):
         os.remove(log)
+    print("== meson test -C %s" % build, flush=True)
     rc = subprocess.call(["meson", "test", "-C", build, "--print-errorlogs"] + extra)
     passed = failed = skipped = 0
     if not os.path.exists(log):
-        print("tests/run.py: meson wrote no test log")
-        print("0 passed, 1 failed")
-        return 1
+        print("tests/run.py: meson wrote no test log for %s" % build)
+        return 0, 1, 0, rc
     with open(log, encoding="utf-8", errors="replace") as f:
         for line in f:
             line = line.strip()
@@ -55,11 +56,33 @@ def main():
             passed += ok
             failed += nok
             skipped += sk
+    print("== %s: %d passed, %d failed, %d skipped" % (build, passed, failed, skipped), flush=True)
+    return passed, failed, skipped, rc
+
+
+def main():
+    args = sys.argv[1:] or ["build"]
+    extra = []
+    if "--" in args:
+        i = args.index("--")
+        args, extra = args[:i], args[i + 1:]
+    builds = args
+    passed = failed = skipped = 0
+    bad_rc = False
+    for b in builds:
+        p, f, s, rc = run_one(b, extra)
+        passed += p
+        failed += f
+        skipped += s
+        bad_rc = bad_rc or rc != 0
+    if bad_rc and failed == 0:
+        failed = 1
+        print("tests/run.py: meson test failed without a failing assertion")
     line = "%d passed, %d failed" % (passed, failed)
     if skipped:
         line += ", %d skipped" % skipped
     print(line)
-    return 0 if failed == 0 and rc == 0 else 1
+    return 0 if failed == 0 else 1
 
 
 if __name__ == "__main__":

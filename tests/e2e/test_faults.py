@@ -26,6 +26,9 @@ def main(tap):
     workdir = tempfile.mkdtemp(prefix="petitiond-faults-")
     flag = os.path.join(workdir, "fault-flag")
     os.environ["LD_PRELOAD"] = lib
+    # Under AddressSanitizer the shim comes before the ASan runtime: allowed.
+    opts = os.environ.get("ASAN_OPTIONS", "")
+    os.environ["ASAN_OPTIONS"] = (opts + ":" if opts else "") + "verify_asan_link_order=0"
     os.environ["FAULTFS_FLAG"] = flag
     os.environ["FAULTFS_MATCH"] = os.path.join(workdir, "sig.db")
     try:

@@ -1,0 +1,141 @@
+/* filldb.c -- fills a petitiond database with N synthetic signatures, fast.
+ *
+ * Usage: filldb DB N
+ * DB must already carry petitiond's schema (bench/run starts petitiond once on
+ * the file and stops it), and no signatures. Rows go in through SQLite directly:
+ * one prepared INSERT, one transaction per FILL_TXN_ROWS rows, no journal and
+ * no syncs during the fill (a crash just means running it again); then the
+ * counters row and the daily table are set to match, and the file is put back
+ * in WAL mode, as petitiond leaves it. Signatures are spread over the last
+ * FILL_DAYS days in id order. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "gen.h"
+
+#define FILL_TXN_ROWS 100000
+#define FILL_DAYS 30
+#define FILL_CACHE_KIB 1048576 /* page cache during the fill: the email index stays in memory */
+
+static sqlite3 *db;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "filldb: %s: %s\n", what, sqlite3_errmsg(db));
+	exit(1);
+}
+
+static void exec(const char *sql)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		die(sql);
+}
+
+static sqlite3_int64 scalar(const char *sql)
+{
+	sqlite3_stmt *st;
+	sqlite3_int64 v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		die(sql);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static long long per_day[FILL_DAYS + 1]; /* by UTC calendar day from t0's */
+	sqlite3_stmt *ins, *day;
+	struct gen_row r;
+	uint64_t seed = 20190327, i, n;
+	time_t t0 = time(NULL) - (time_t)FILL_DAYS * 86400;
+	struct timespec a, b;
+	char sql[128];
+	double secs;
+	int d;
+
+	if (argc != 3 || (n = strtoull(argv[2], NULL, 10)) == 0) {
+		fprintf(stderr, "usage: filldb DB N\n");
+		return 2;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		die(argv[1]);
+	if (scalar("PRAGMA user_version") < 2) {
+		fprintf(stderr, "filldb: %s has no petitiond schema: start petitiond on it once\n",
+			argv[1]);
+		return 1;
+	}
+	if (scalar("SELECT count(*) FROM (SELECT 1 FROM signatures LIMIT 1)") != 0) {
+		fprintf(stderr, "filldb: %s already holds signatures\n", argv[1]);
+		return 1;
+	}
+	exec("PRAGMA journal_mode = OFF");
+	exec("PRAGMA synchronous = OFF");
+	exec("PRAGMA locking_mode = EXCLUSIVE");
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", FILL_CACHE_KIB);
+	exec(sql);
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO signatures (id, signed_at, name, email, email_norm, country,"
+			       " comment, public, updates) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			       -1, &ins, NULL) != SQLITE_OK)
+		die("prepare insert");
+	exec("BEGIN");
+	for (i = 1; i <= n; i++) {
+		time_t t = t0 + (time_t)((i - 1) * ((uint64_t)FILL_DAYS * 86400) / n);
+
+		gen_row(&r, &seed, i, "");
+		per_day[t / 86400 - t0 / 86400]++;
+		sqlite3_bind_int64(ins, 1, (sqlite3_int64)i);
+		sqlite3_bind_int64(ins, 2, t);
+		sqlite3_bind_text(ins, 3, r.name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 4, r.email, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 5, r.email_norm, -1, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 6, r.country, 2, SQLITE_STATIC);
+		sqlite3_bind_text(ins, 7, r.comment, -1, SQLITE_STATIC);
+		sqlite3_bind_int(ins, 8, r.is_public);
+		sqlite3_bind_int(ins, 9, r.updates);
+		if (sqlite3_step(ins) != SQLITE_DONE)
+			die("insert");
+		sqlite3_reset(ins);
+		if (i % FILL_TXN_ROWS == 0) {
+			exec("COMMIT");
+			exec("BEGIN");
+		}
+	}
+	sqlite3_finalize(ins);
+	/* The count petitiond shows and the per-day figures of the dashboard,
+	 * exactly as its writer would have kept them. */
+	snprintf(sql, sizeof sql, "UPDATE counters SET value = value + %llu WHERE name = 'signatures'",
+		 (unsigned long long)n);
+	exec(sql);
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO daily (day, n) VALUES (date(?1, 'unixepoch'), ?2)"
+			       " ON CONFLICT (day) DO UPDATE SET n = n + excluded.n",
+			       -1, &day, NULL) != SQLITE_OK)
+		die("prepare daily");
+	for (d = 0; d <= FILL_DAYS; d++) {
+		if (per_day[d] == 0)
+			continue;
+		sqlite3_bind_int64(day, 1, (t0 / 86400 + d) * 86400);
+		sqlite3_bind_int64(day, 2, per_day[d]);
+		if (sqlite3_step(day) != SQLITE_DONE)
+			die("daily");
+		sqlite3_reset(day);
+	}
+	sqlite3_finalize(day);
+	exec("COMMIT");
+	exec("PRAGMA locking_mode = NORMAL");
+	exec("PRAGMA journal_mode = WAL");
+	if (sqlite3_close(db) != SQLITE_OK)
+		die("close");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	printf("filldb: %llu rows in %.1f s (%.0f rows/s)\n", (unsigned long long)n, secs,
+	       (double)n / secs);
+	return 0;
+}

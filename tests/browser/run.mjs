@@ -1,0 +1,793 @@
+#!/usr/bin/env node
+// run.mjs -- real-browser tests for petitiond (issue 5, "Signers first").
+//
+// Debian's Chromium (/usr/bin/chromium, never a downloaded browser) driven by
+// playwright-core, with axe-core for the WCAG 2.1 A/AA checks. Prints TAP and
+// exits non-zero when an assertion fails; prints "1..0 # SKIP <reason>" and
+// exits 0 when Chromium or node_modules are missing.
+//
+// It starts its own petitiond ($PETITIOND_BIN, else build/petitiond or
+// build-dev/petitiond) on a free 127.0.0.1 port with a database in a temp
+// directory, and stops it with SIGTERM by PID at the end. The browser only
+// ever talks to that server. Screenshots go to tests/browser/artifacts/.
+//
+// Environment: PETITIOND_BIN (server binary), CHROMIUM_BIN (default
+// /usr/bin/chromium), BROWSER_TEST_KEEP=1 keeps the temp dir and server logs.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const ARTIFACTS = path.join(HERE, 'artifacts');
+const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
+const TOKEN = 'browser-test-admin-token-0123456789abcdefghij';
+const SUITE_LIMIT_MS = 85_000; // the whole run, server start to stop
+const BUDGET_BYTES = 30_000; // "30 KB compressed": the stricter, decimal reading
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const KHMER_NAME = 'សុខ ដារ៉ា';
+const MOBILE = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
+const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 };
+
+// ---------------------------------------------------------------------------
+// TAP: results are buffered so that the plan comes first.
+
+const results = []; // {ok, desc, diag: [lines], skip}
+const headerNotes = [];
+function diagLines(d) {
+  if (d === undefined || d === null) return [];
+  const text = typeof d === 'string' ? d : JSON.stringify(d, null, 1);
+  const lines = text.split('\n');
+  const out = lines.slice(0, 80).map((l) => (l.length > 400 ? l.slice(0, 400) + '...' : l));
+  if (lines.length > 80) out.push(`... (${lines.length - 80} more lines)`);
+  return out;
+}
+function ok(cond, desc, diag) {
+  results.push({ ok: !!cond, desc, diag: cond ? [] : diagLines(typeof diag === 'function' ? diag() : diag) });
+  return !!cond;
+}
+function eq(got, want, desc) {
+  return ok(got === want, desc, `expected: ${JSON.stringify(want)}\ngot:      ${JSON.stringify(got)}`);
+}
+function note(text) {
+  const lines = diagLines(text);
+  if (results.length) results[results.length - 1].diag.push(...lines);
+  else headerNotes.push(...lines);
+}
+function skip(desc, reason) { results.push({ ok: true, desc, diag: [], skip: reason }); }
+let printed = false;
+function printTap() {
+  if (printed) return;
+  printed = true;
+  const out = [`1..${results.length}`];
+  for (const l of headerNotes) out.push(`# ${l}`);
+  results.forEach((r, i) => {
+    const desc = r.desc.replace(/\n/g, ' ').replace(/#/g, '\\#');
+    out.push(`${r.ok ? 'ok' : 'not ok'} ${i + 1} - ${desc}${r.skip ? ` # SKIP ${r.skip}` : ''}`);
+    for (const l of r.diag) out.push(`# ${l}`);
+  });
+  const failed = results.filter((r) => !r.ok).length;
+  out.push(`# ${results.length - failed} passed, ${failed} failed`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+const failedCount = () => results.filter((r) => !r.ok).length;
+
+// ---------------------------------------------------------------------------
+// Preconditions: skip (exit 0) when the browser or the npm packages are absent.
+
+function skipAll(reason) {
+  process.stdout.write(`1..0 # SKIP ${reason}\n`);
+  process.exit(0);
+}
+if (!fs.existsSync(CHROMIUM)) skipAll(`${CHROMIUM} not found (apt-get install chromium fonts-khmeros)`);
+const require = createRequire(import.meta.url);
+let chromium, AXE_PATH;
+try {
+  ({ chromium } = require('playwright-core'));
+  AXE_PATH = require.resolve('axe-core/axe.min.js');
+} catch (e) {
+  skipAll(`node_modules missing in tests/browser (run: npm ci --prefix tests/browser): ${e.message.split('\n')[0]}`);
+}
+
+function serverBin() {
+  if (process.env.PETITIOND_BIN) return process.env.PETITIOND_BIN;
+  for (const b of ['build/petitiond', 'build-dev/petitiond']) {
+    const p = path.join(REPO, b);
+    if (fs.existsSync(p)) return p;
+  }
+  return path.join(REPO, 'build/petitiond');
+}
+
+// ---------------------------------------------------------------------------
+// The server: own temp dir, free loopback port, SIGTERM by PID at the end.
+
+const HOST = '127.0.0.1';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, HOST, () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+class Server {
+  constructor() {
+    this.bin = serverBin();
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'petitiond-browser-'));
+    this.proc = null;
+    this.exited = null;
+  }
+  get origin() { return `http://${HOST}:${this.port}`; }
+  async start() {
+    if (!fs.existsSync(this.bin)) throw new Error(`petitiond binary not found: ${this.bin} (set PETITIOND_BIN)`);
+    this.port = await freePort();
+    const env = {};
+    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PETITIOND_')) env[k] = v;
+    const out = fs.openSync(path.join(this.dir, 'stdout.log'), 'w');
+    const err = fs.openSync(path.join(this.dir, 'stderr.log'), 'w');
+    this.proc = spawn(this.bin, ['--bind', HOST, '--port', String(this.port), '--db', path.join(this.dir, 'sig.db'),
+      '--admin-token', TOKEN, '--rate-limit', '0', '--min-fill-time', '0'],
+    { cwd: this.dir, env, stdio: ['ignore', out, err] });
+    fs.closeSync(out); fs.closeSync(err);
+    this.exited = new Promise((r) => this.proc.on('exit', (code, sig) => r({ code, sig })));
+    const deadline = Date.now() + 10_000;
+    let last = 'no answer';
+    while (Date.now() < deadline) {
+      if (this.proc.exitCode !== null) throw new Error(`petitiond exited during start-up: ${this.stderr()}`);
+      try {
+        const r = await fetch(this.origin + '/healthz', { signal: AbortSignal.timeout(1000) });
+        if (r.status === 200) return;
+        last = `status ${r.status}`;
+      } catch (e) { last = String(e); }
+      await sleep(50);
+    }
+    throw new Error(`GET /healthz did not answer 200 within 10 s (${last}); stderr: ${this.stderr()}`);
+  }
+  stderr() {
+    try { return fs.readFileSync(path.join(this.dir, 'stderr.log'), 'utf8').slice(-2000); } catch { return ''; }
+  }
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return this.exited && this.exited;
+    process.kill(this.proc.pid, 'SIGTERM');
+    const r = await Promise.race([this.exited, sleep(10_000).then(() => null)]);
+    if (r) return r;
+    process.kill(this.proc.pid, 'SIGKILL');
+    return this.exited;
+  }
+  cleanup() {
+    if (process.env.BROWSER_TEST_KEEP) return;
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+  // -- plain HTTP from Node (not the browser) --
+  async get(p, headers = {}) {
+    return fetch(this.origin + p, { headers, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
+  }
+  async stats() {
+    const r = await this.get('/api/stats', { Accept: 'application/json' });
+    return r.json();
+  }
+  async csv() {
+    const r = await this.get('/admin/export.csv', { Authorization: `Bearer ${TOKEN}` });
+    if (r.status !== 200) throw new Error(`GET /admin/export.csv: status ${r.status}`);
+    return parseCsv(await r.text());
+  }
+  // Signs like a plain form client: every hidden field the page gives, plus the fields.
+  async sign(fields) {
+    const html = await (await this.get('/?lang=en')).text();
+    const body = new URLSearchParams();
+    for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) body.set(m[1], m[2]);
+    body.set('website', '');
+    for (const [k, v] of Object.entries(fields)) body.set(k, v);
+    return fetch(this.origin + '/sign', { method: 'POST', body, redirect: 'manual',
+      headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+  }
+}
+
+function parseCsv(text) {
+  const rows = [];
+  let row = [], cell = '', i = 0, q = false;
+  while (i < text.length) {
+    const c = text[i];
+    if (q) {
+      if (c === '"') { if (text[i + 1] === '"') { cell += '"'; i += 2; continue; } q = false; i++; continue; }
+      cell += c; i++; continue;
+    }
+    if (c === '"') { q = true; i++; continue; }
+    if (c === ',') { row.push(cell); cell = ''; i++; continue; }
+    if (c === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i += 2; continue; }
+    cell += c; i++;
+  }
+  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
+  const [head, ...body] = rows;
+  return body.map((r) => Object.fromEntries(head.map((h, j) => [h, r[j]])));
+}
+
+// ---------------------------------------------------------------------------
+// Browser helpers
+
+let server, browser;
+const contexts = [];
+const allRequests = []; // every request of every context: {url, context}
+let uniq = 0;
+const email = (tag) => `browser-${tag}-${process.pid}-${++uniq}@example.org`;
+
+async function newContext(label, opts = {}) {
+  const ctx = await browser.newContext({ baseURL: server.origin, locale: 'en-US', serviceWorkers: 'block', ...opts });
+  ctx.setDefaultTimeout(10_000);
+  ctx.setDefaultNavigationTimeout(15_000);
+  ctx.on('request', (r) => allRequests.push({ url: r.url(), context: label }));
+  contexts.push({ label, ctx });
+  return ctx;
+}
+async function newPage(label, opts) {
+  const ctx = await newContext(label, opts);
+  return { ctx, page: await ctx.newPage() };
+}
+const htmlLang = (page) => page.evaluate(() => document.documentElement.lang);
+
+// A server-rendered 422: turn the browser's own constraint validation off
+// (as a browser without it, or a stale page, would) and post the form plainly,
+// past app.js. Returns the navigation response.
+async function plainSubmit(page) {
+  const [resp] = await Promise.all([
+    page.waitForNavigation(),
+    page.evaluate(() => {
+      const f = document.getElementById('sign-form');
+      f.noValidate = true;
+      HTMLFormElement.prototype.submit.call(f);
+    }),
+  ]);
+  return resp;
+}
+async function fillBad(page, name) {
+  await page.fill('#name', name);
+  await page.fill('#email', 'not-an-email');
+  await page.selectOption('#country', 'KH');
+}
+// Loads the server's 422 page (JS on) in language lang.
+async function goto422(page, lang) {
+  await page.goto(`/?lang=${lang}`);
+  await fillBad(page, lang === 'km' ? KHMER_NAME : 'Sok Dara');
+  return plainSubmit(page);
+}
+
+async function group(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+  } catch (e) {
+    ok(false, `${name}: ran to completion`, String(e && e.stack || e));
+  }
+  headerNotes.push(`${name}: ${Date.now() - t0} ms`);
+}
+
+// ---------------------------------------------------------------------------
+// The tests
+
+async function testSignEnglish() {
+  const { page } = await newPage('sign-en');
+  const before = (await server.stats()).count;
+  const reqs = [];
+  page.on('request', (r) => reqs.push(r));
+  await page.goto('/');
+  eq(await htmlLang(page), 'en', 'sign (en): GET / with an English browser is in English (lang="en")');
+  await page.fill('#name', 'Jane Browser');
+  await page.fill('#email', email('en'));
+  await page.selectOption('#country', 'US');
+  await page.check('#public');
+  await Promise.all([page.waitForURL((u) => u.pathname === '/thanks'), page.click('#sign-submit')]);
+  const u = new URL(page.url());
+  eq(u.pathname + u.search, '/thanks', 'sign (en): lands on /thanks');
+  eq(await htmlLang(page), 'en', 'sign (en): thanks page has lang="en"');
+  const post = reqs.find((r) => r.method() === 'POST' && new URL(r.url()).pathname === '/sign');
+  ok(post && post.resourceType() === 'fetch', 'sign (en): with JS, the form is sent by fetch (no page reload)',
+    post ? `resourceType ${post.resourceType()}` : 'no POST /sign seen');
+  const after = (await server.stats()).count;
+  eq(after, before + 1, 'sign (en): /api/stats count went up by one');
+  const shown = Number((await page.textContent('#count')).replace(/\D/g, ''));
+  ok(shown >= before + 1, 'sign (en): the thanks page shows the new count',
+    `before ${before}, /api/stats ${after}, page shows ${shown}`);
+}
+
+async function testSignKhmer() {
+  const { page } = await newPage('sign-km');
+  const before = (await server.stats()).count;
+  await page.goto('/?lang=km');
+  eq(await htmlLang(page), 'km', 'sign (km): /?lang=km has lang="km"');
+  const label = await page.textContent('label[for=name]');
+  ok(/[\u1780-\u17ff]/.test(label), 'sign (km): the name label is in Khmer', label);
+  const addr = email('km');
+  await page.fill('#name', KHMER_NAME);
+  await page.fill('#email', addr);
+  await page.selectOption('#country', 'KH');
+  await Promise.all([page.waitForURL((u) => u.pathname === '/thanks'), page.click('#sign-submit')]);
+  const u = new URL(page.url());
+  eq(u.pathname + u.search, '/thanks?lang=km', 'sign (km): lands on /thanks?lang=km');
+  eq(await htmlLang(page), 'km', 'sign (km): thanks page has lang="km"');
+  const h1 = await page.textContent('h1');
+  ok(/[\u1780-\u17ff]/.test(h1), 'sign (km): thanks heading is in Khmer', h1);
+  eq((await server.stats()).count, before + 1, 'sign (km): /api/stats count went up by one');
+  const rows = await server.csv();
+  const row = rows.find((r) => r.email === addr);
+  ok(row, 'sign (km): the signature is in the CSV export', `${rows.length} rows, none with ${addr}`);
+  eq(row && row.name, KHMER_NAME, 'sign (km): the Khmer name is in the CSV export exactly');
+  eq(row && row.country, 'KH', 'sign (km): country KH in the CSV export');
+}
+
+async function testErrorFlowJs() {
+  const { page } = await newPage('errors-js');
+  const posts = [];
+  page.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
+  await page.goto('/');
+  await fillBad(page, 'Keep Me');
+  await page.click('#sign-submit');
+  await page.waitForFunction(() => document.getElementById('err-email').textContent.trim() !== '');
+  const s = await page.evaluate(() => {
+    const f = document.getElementById('email'), e = document.getElementById('err-email');
+    return {
+      err: e.textContent.trim(),
+      invalid: f.getAttribute('aria-invalid'),
+      describedby: (f.getAttribute('aria-describedby') || '').split(/\s+/),
+      sameField: e.parentElement === f.parentElement,
+      errVisible: e.getClientRects().length > 0,
+      active: document.activeElement && document.activeElement.id,
+      name: document.getElementById('name').value,
+      nameInvalid: document.getElementById('name').getAttribute('aria-invalid'),
+      summaryRole: document.getElementById('error-summary').getAttribute('role'),
+      summaryLinks: [...document.querySelectorAll('#error-summary a')].map((a) => a.getAttribute('href')),
+      path: location.pathname,
+    };
+  });
+  ok(s.err, 'errors (JS): an inline error is shown for the bad email', s);
+  ok(s.sameField && s.errVisible, 'errors (JS): the error sits next to the email field and is visible', s);
+  eq(s.invalid, 'true', 'errors (JS): email has aria-invalid="true"');
+  ok(s.describedby.includes('err-email'), 'errors (JS): email aria-describedby names err-email', s.describedby);
+  eq(s.active, 'email', 'errors (JS): focus moved to the first invalid field');
+  eq(s.name, 'Keep Me', 'errors (JS): the typed name is kept');
+  eq(s.nameInvalid, null, 'errors (JS): the valid name is not marked invalid');
+  ok(s.summaryRole === 'alert' && s.summaryLinks.includes('#email'),
+    'errors (JS): the role=alert summary links to the email field', s);
+  eq(posts.length, 0, 'errors (JS): nothing was sent to the server');
+  // Correcting the field clears its error as one types; then it signs.
+  await page.fill('#email', email('fixed'));
+  const cleared = await page.evaluate(() => ({
+    invalid: document.getElementById('email').getAttribute('aria-invalid'),
+    err: document.getElementById('err-email').textContent,
+  }));
+  ok(cleared.invalid === null && cleared.err === '', 'errors (JS): correcting the email clears its error', cleared);
+  await Promise.all([page.waitForURL((u) => u.pathname === '/thanks'), page.click('#sign-submit')]);
+  eq(new URL(page.url()).pathname, '/thanks', 'errors (JS): the corrected form signs');
+}
+
+async function testErrorFlowNoJs() {
+  const { page } = await newPage('errors-nojs', { javaScriptEnabled: false });
+  await page.goto('/');
+  const jsOff = await page.evaluate(() => !document.documentElement.classList.contains('js'));
+  ok(jsOff, 'errors (no JS): app.js did not run (no "js" class)');
+  await page.fill('#name', 'Keep Me Too');
+  await page.fill('#email', 'not-an-email');
+  await page.selectOption('#country', 'KH');
+  await page.fill('#comment', 'A comment to keep');
+  await page.check('#public');
+  const resp = await plainSubmit(page);
+  eq(resp && resp.status(), 422, 'errors (no JS): the server answers 422');
+  const s = await page.evaluate(() => {
+    const f = document.getElementById('email'), e = document.getElementById('err-email');
+    return {
+      err: e.textContent.trim(),
+      invalid: f.getAttribute('aria-invalid'),
+      describedby: (f.getAttribute('aria-describedby') || '').split(/\s+/),
+      sameField: e.parentElement === f.parentElement,
+      nameErr: document.getElementById('err-name').textContent.trim(),
+      name: document.getElementById('name').value,
+      email: f.value,
+      country: document.getElementById('country').value,
+      comment: document.getElementById('comment').value,
+      pub: document.getElementById('public').checked,
+      summary: [...document.querySelectorAll('#error-summary a')].map((a) => a.getAttribute('href')),
+      lang: document.documentElement.lang,
+    };
+  });
+  ok(s.err && s.sameField, 'errors (no JS): the 422 page shows the error next to the email field', s);
+  eq(s.invalid, 'true', 'errors (no JS): email has aria-invalid="true"');
+  ok(s.describedby.includes('err-email'), 'errors (no JS): email aria-describedby names err-email', s.describedby);
+  eq(s.nameErr, '', 'errors (no JS): no error on the valid name');
+  ok(s.name === 'Keep Me Too' && s.email === 'not-an-email' && s.country === 'KH'
+    && s.comment === 'A comment to keep' && s.pub === true, 'errors (no JS): every value is kept', s);
+  ok(s.summary.includes('#email'), 'errors (no JS): the error summary links to the email field', s.summary);
+  // A real Chromium with its own validation on: a name of spaces passes the
+  // browser's `required` but not the server's trimmed rule.
+  await page.goto('/?lang=km');
+  await page.fill('#name', '   ');
+  await page.fill('#email', 'kept@example.org');
+  await page.selectOption('#country', 'KH');
+  const [r2] = await Promise.all([page.waitForNavigation(), page.click('#sign-submit')]);
+  const s2 = await page.evaluate(() => ({
+    err: document.getElementById('err-name').textContent.trim(),
+    invalid: document.getElementById('name').getAttribute('aria-invalid'),
+    email: document.getElementById('email').value,
+    lang: document.documentElement.lang,
+  }));
+  ok(r2 && r2.status() === 422 && s2.err && s2.invalid === 'true' && s2.email === 'kept@example.org' && s2.lang === 'km',
+    'errors (no JS, km): a blank name gets a Khmer 422 with the error on the name, email kept',
+    { status: r2 && r2.status(), ...s2 });
+  ok(/[\u1780-\u17ff]/.test(s2.err), 'errors (no JS, km): the error message is in Khmer', s2.err);
+}
+
+async function testKeyboard() {
+  const { page } = await newPage('keyboard', DESKTOP);
+  const kb = page.keyboard;
+  const active = () => page.evaluate(() => {
+    const a = document.activeElement;
+    return a ? (a.id || a.className || a.tagName) : null;
+  });
+  const tabUntil = async (id, max, back = false) => {
+    for (let i = 0; i < max; i++) {
+      await kb.press(back ? 'Shift+Tab' : 'Tab');
+      if ((await active()) === id) return true;
+    }
+    return false;
+  };
+  await page.goto('/');
+  await kb.press('Tab');
+  const first = await active();
+  eq(first, 'skip', 'keyboard: the first Tab reaches the skip link');
+  const skipOutline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  ok(skipOutline !== 'none', 'keyboard: the focused skip link has a visible outline', skipOutline);
+  await kb.press('Enter');
+  ok(await tabUntil('name', 60), 'keyboard: Tab reaches the name field', await active());
+  const ring = await page.evaluate(() => {
+    const cs = getComputedStyle(document.activeElement);
+    return { style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), color: cs.outlineColor };
+  });
+  ok(ring.style !== 'none' && ring.width >= 2, 'keyboard: focus is visible on the focused input (outline >= 2px)', ring);
+  await kb.type('Keyboard User');
+  await kb.press('Tab');
+  eq(await active(), 'email', 'keyboard: Tab moves from name to email');
+  await kb.press('Shift+Tab');
+  eq(await active(), 'name', 'keyboard: Shift+Tab goes back to name');
+  await kb.press('Tab');
+  const addr = email('kbd');
+  await kb.type(addr);
+  await kb.press('Tab');
+  eq(await active(), 'country', 'keyboard: Tab reaches the country select');
+  await kb.press('ArrowDown');
+  let country = await page.evaluate(() => document.getElementById('country').value);
+  if (country !== 'KH') { // some platforms open the list on ArrowDown: choose and close it
+    await kb.press('Enter');
+    country = await page.evaluate(() => document.getElementById('country').value);
+  }
+  eq(country, 'KH', 'keyboard: ArrowDown chooses the first country (Cambodia)');
+  await kb.press('Tab');
+  eq(await active(), 'comment', 'keyboard: Tab reaches the comment');
+  await kb.type('Typed with the keyboard only');
+  await kb.press('Tab');
+  eq(await active(), 'public', 'keyboard: Tab reaches the public checkbox');
+  await kb.press('Space');
+  ok(await page.evaluate(() => document.getElementById('public').checked), 'keyboard: Space ticks the checkbox');
+  ok(await tabUntil('sign-submit', 10), 'keyboard: Tab reaches the submit button (honeypot skipped)', await active());
+  const btnRing = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  ok(btnRing !== 'none', 'keyboard: the focused submit button has a visible outline', btnRing);
+  await Promise.all([page.waitForURL((u) => u.pathname === '/thanks'), kb.press('Enter')]);
+  eq(new URL(page.url()).pathname, '/thanks', 'keyboard: Enter on the button signs and lands on /thanks');
+  const row = (await server.csv()).find((r) => r.email === addr);
+  ok(row && row.name === 'Keyboard User' && row.country === 'KH' && row.public === '1'
+    && row.comment === 'Typed with the keyboard only', 'keyboard: the stored row has what was typed', row);
+}
+
+async function testNoJsSign() {
+  const { page } = await newPage('sign-nojs', { javaScriptEnabled: false });
+  const before = (await server.stats()).count;
+  await page.goto('/');
+  await page.fill('#name', 'No Script');
+  await page.fill('#email', email('nojs'));
+  await page.selectOption('#country', 'FR');
+  const [resp] = await Promise.all([page.waitForNavigation(), page.click('#sign-submit')]);
+  const prev = resp && resp.request().redirectedFrom();
+  const prevResp = prev && await prev.response();
+  ok(prev && prev.method() === 'POST' && new URL(prev.url()).pathname === '/sign' && prevResp && prevResp.status() === 303,
+    'no JS: POST /sign answered 303', prev ? `${prev.method()} ${prev.url()} -> ${prevResp && prevResp.status()}` : 'no redirect');
+  eq(new URL(page.url()).pathname, '/thanks', 'no JS: the browser lands on /thanks');
+  eq(resp && resp.status(), 200, 'no JS: /thanks answers 200');
+  eq((await server.stats()).count, before + 1, 'no JS: /api/stats count went up by one');
+}
+
+async function testNoThirdParty() {
+  const label = 'third-party';
+  const ctx = await newContext(label);
+  const page = await ctx.newPage();
+  const seen = [];
+  const setCookies = [];
+  ctx.on('request', (r) => seen.push(r.url()));
+  ctx.on('response', async (r) => {
+    const h = await r.allHeaders().catch(() => ({}));
+    if (h['set-cookie']) setCookies.push(`${r.url()}: ${h['set-cookie']}`);
+  });
+  await page.goto('/', { waitUntil: 'networkidle' });
+  await page.goto('/?lang=km', { waitUntil: 'networkidle' });
+  await fillBad(page, 'Third Party');
+  await page.click('#sign-submit'); // the JS-side error
+  await page.waitForFunction(() => document.getElementById('err-email').textContent !== '');
+  await plainSubmit(page); // the server's 422
+  await page.waitForLoadState('networkidle');
+  for (const p of ['/thanks', '/thanks?lang=km', '/embed', '/embed?lang=km']) await page.goto(p, { waitUntil: 'networkidle' });
+  // The embed as other sites use it: in an iframe.
+  await page.setContent(`<iframe src="${server.origin}/embed" title="petition" width="400" height="300"></iframe>`);
+  await page.waitForLoadState('networkidle');
+  const origin = server.origin;
+  const foreign = seen.filter((u) => !(u.startsWith(origin + '/') || u.startsWith('data:') || u === 'about:blank'));
+  ok(seen.length >= 10, `no third party: requests were recorded (${seen.length})`, seen);
+  ok(foreign.length === 0, 'no third party: every request went to the server\'s own origin', foreign);
+  const cookies = await ctx.cookies();
+  eq(cookies.length, 0, 'no third party: no cookies set');
+  ok(setCookies.length === 0, 'no third party: no Set-Cookie header on any response', setCookies);
+}
+
+async function testWeight() {
+  for (const p of ['/', '/?lang=km']) {
+    const ctx = await newContext(`weight ${p}`); // fresh context: empty cache
+    const page = await ctx.newPage();
+    const finished = [];
+    page.on('requestfinished', (r) => finished.push(r));
+    const failed = [];
+    page.on('requestfailed', (r) => failed.push(r.url()));
+    const resp = await page.goto(p, { waitUntil: 'networkidle' });
+    const enc = (await resp.allHeaders())['content-encoding'] || 'identity';
+    let total = 0;
+    const lines = [];
+    for (const r of finished) {
+      const sz = await r.sizes();
+      const resp2 = await r.response();
+      const ce = resp2 ? ((await resp2.allHeaders())['content-encoding'] || '-') : '-';
+      const bytes = sz.responseBodySize + sz.responseHeadersSize;
+      total += bytes;
+      lines.push(`${new URL(r.url()).pathname.padEnd(22)} ${String(sz.responseBodySize).padStart(6)} body + ${String(sz.responseHeadersSize).padStart(4)} headers (${ce})`);
+    }
+    ok(enc === 'gzip' || enc === 'br' || enc === 'zstd', `weight ${p}: the HTML comes compressed (${enc})`);
+    ok(failed.length === 0, `weight ${p}: no request failed`, failed);
+    ok(total <= BUDGET_BYTES, `weight ${p}: first visit transfers ${total} bytes <= ${BUDGET_BYTES}`);
+    note(`weight ${p}: ${finished.length} responses, ${total} bytes transferred in all`);
+    for (const l of lines) note(`  ${l}`);
+  }
+}
+
+async function axeCheck(page, what) {
+  await page.addScriptTag({ path: AXE_PATH });
+  const r = await page.evaluate(async (tags) => {
+    const res = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return res.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+      targets: v.nodes.slice(0, 8).map((n) => `${n.target.join(' ')}${n.failureSummary ? ' :: ' + n.failureSummary.replace(/\s+/g, ' ') : ''}`) }));
+  }, AXE_TAGS);
+  const lines = [];
+  for (const v of r) {
+    lines.push(`${v.id} (${v.impact}): ${v.help} <${v.helpUrl}>`);
+    for (const t of v.targets) lines.push(`    ${t}`);
+  }
+  eq(r.length === 0 ? 0 : r.map((v) => v.id).join(','), 0, `axe (${AXE_TAGS.join(', ')}): ${what} has no violations`);
+  if (r.length) note(lines.join('\n'));
+}
+
+async function testAxe() {
+  // bypassCSP only here, so that axe can be injected under the page's strict CSP.
+  for (const scheme of ['light', 'dark']) {
+    const ctx = await newContext(`axe-${scheme}`, { bypassCSP: true, colorScheme: scheme });
+    const page = await ctx.newPage();
+    const sfx = scheme === 'dark' ? ', dark mode' : '';
+    for (const lang of ['en', 'km']) {
+      await page.goto(`/?lang=${lang}`);
+      await axeCheck(page, `petition page (${lang}${sfx})`);
+      if (scheme === 'light') {
+        await fillBad(page, lang === 'km' ? KHMER_NAME : 'Axe Check');
+        await page.click('#sign-submit');
+        await page.waitForFunction(() => document.getElementById('err-email').textContent !== '');
+        await axeCheck(page, `petition page with inline JS errors (${lang})`);
+        await page.goto(`/?lang=${lang}`);
+      }
+      await goto422(page, lang);
+      await axeCheck(page, `422 error page (${lang}${sfx})`);
+      await page.goto(`/thanks?lang=${lang}`);
+      await axeCheck(page, `thanks page (${lang}${sfx})`);
+      await page.goto(`/embed?lang=${lang}`);
+      await axeCheck(page, `embed widget (${lang}${sfx})`);
+      if (scheme === 'light') {
+        await page.goto(`/no-such-page?lang=${lang}`);
+        await axeCheck(page, `404 page (${lang})`);
+      }
+    }
+  }
+}
+
+async function shoot(page, name) {
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+  const head = fs.readFileSync(file).subarray(0, 8);
+  const size = fs.statSync(file).size;
+  ok(head.equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) && size > 2000,
+    `screenshot ${name}.png written (${size} bytes)`);
+  return name;
+}
+
+async function testScreenshots() {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  for (const f of fs.readdirSync(ARTIFACTS)) if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
+  const files = [];
+  for (const [vp, opts] of [['mobile', MOBILE], ['desktop', DESKTOP]]) {
+    const { page } = await newPage(`shots-${vp}`, opts);
+    for (const lang of ['en', 'km']) {
+      await page.goto(lang === 'en' ? '/' : '/?lang=km');
+      files.push(await shoot(page, `index-${lang}-${vp}`));
+      await goto422(page, lang);
+      files.push(await shoot(page, `error422-${lang}-${vp}`));
+      await page.goto(lang === 'en' ? '/thanks' : '/thanks?lang=km');
+      files.push(await shoot(page, `thanks-${lang}-${vp}`));
+      await page.goto(`/embed?lang=${lang}`);
+      files.push(await shoot(page, `embed-${lang}-${vp}`));
+      await page.goto(`/no-such-page?lang=${lang}`);
+      files.push(await shoot(page, `notfound-${lang}-${vp}`));
+    }
+  }
+  for (const [vp, opts] of [['mobile', MOBILE], ['desktop', DESKTOP]]) {
+    const { page } = await newPage(`shots-dark-${vp}`, { ...opts, colorScheme: 'dark' });
+    for (const lang of ['en', 'km']) {
+      await page.goto(`/?lang=${lang}`);
+      const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      ok(bg === 'rgb(17, 20, 24)', `dark mode (${lang}, ${vp}): the page background is dark`, bg);
+      files.push(await shoot(page, `index-${lang}-dark-${vp}`));
+    }
+    await page.goto('/thanks?lang=km');
+    files.push(await shoot(page, `thanks-km-dark-${vp}`));
+  }
+  headerNotes.push(`screenshots in ${path.relative(REPO, ARTIFACTS)}/: ${files.map((f) => f + '.png').join(' ')}`);
+}
+
+async function testReflow() {
+  const pages = ['/', '/?lang=km', '422 en', '422 km', '/thanks', '/thanks?lang=km', '/embed', '/embed?lang=km'];
+  // 1280 px at 200% zoom = 640 CSS px; WCAG 1.4.10 reflow = 320 CSS px.
+  for (const width of [640, 320]) {
+    const { page } = await newPage(`reflow-${width}`, { viewport: { width, height: 480 }, deviceScaleFactor: 1 });
+    const bad = [];
+    for (const p of pages) {
+      if (p.startsWith('422')) await goto422(page, p.slice(4));
+      else await page.goto(p);
+      const r = await page.evaluate(() => {
+        const de = document.documentElement, cw = de.clientWidth;
+        const wide = [];
+        for (const el of document.body.querySelectorAll('*')) {
+          const b = el.getBoundingClientRect();
+          if (b.width && b.right > cw + 0.5 && getComputedStyle(el).position !== 'absolute') {
+            wide.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''} right=${Math.round(b.right)}`);
+          }
+        }
+        return { sw: de.scrollWidth, cw, wide: wide.slice(0, 10) };
+      });
+      if (r.sw > r.cw) bad.push(`${p}: scrollWidth ${r.sw} > clientWidth ${r.cw}; ${r.wide.join(', ')}`);
+    }
+    ok(bad.length === 0, `reflow: no horizontal scrolling at ${width} CSS px on ${pages.length} pages`, bad.join('\n'));
+  }
+}
+
+async function testReducedMotion() {
+  const measure = (page) => page.evaluate(() => {
+    const secs = (v) => Math.max(...v.split(',').map((s) => parseFloat(s) * (s.trim().endsWith('ms') ? 0.001 : 1)));
+    const moving = [];
+    for (const el of [document.documentElement, ...document.querySelectorAll('body, body *')]) {
+      const cs = getComputedStyle(el);
+      const t = secs(cs.transitionDuration), a = cs.animationName !== 'none' ? secs(cs.animationDuration) : 0;
+      if (t > 0 || a > 0) moving.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} transition ${cs.transitionDuration} animation ${cs.animationName} ${cs.animationDuration}`);
+    }
+    return { moving, scroll: getComputedStyle(document.documentElement).scrollBehavior };
+  });
+  const { page: p1 } = await newPage('motion-default', { reducedMotion: 'no-preference' });
+  await p1.goto('/');
+  const base = await measure(p1);
+  if (base.moving.length === 0 && base.scroll !== 'smooth') {
+    skip('reduced motion: transitions and animations are off', 'the CSS has no transitions or animations');
+    return;
+  }
+  ok(true, `reduced motion: without the preference, ${base.moving.length} elements move (scroll-behavior ${base.scroll})`);
+  const { page } = await newPage('motion-reduce', { reducedMotion: 'reduce' });
+  for (const p of ['/', '/?lang=km', '/thanks', '/embed']) {
+    await page.goto(p);
+    const r = await measure(page);
+    ok(r.moving.length === 0 && r.scroll !== 'smooth',
+      `reduced motion: no transition, animation or smooth scrolling on ${p}`, r);
+  }
+}
+
+async function testLiveCount() {
+  // app.js refreshes the count every 30 s, and at once when the page becomes
+  // visible again (visibilitychange): that event is the quick hook used here.
+  const { page } = await newPage('live-count');
+  await page.goto('/');
+  const shownBefore = Number((await page.textContent('#count')).replace(/\D/g, ''));
+  const r = await server.sign({ name: 'Other Tab', email: email('live'), country: 'KH' });
+  eq(r.status, 201, 'live count: a signature from another client is accepted (201)');
+  const want = (await server.stats()).count;
+  ok(want > shownBefore, `live count: the server count (${want}) is now above the page's (${shownBefore})`);
+  const [stats] = await Promise.all([
+    page.waitForResponse((x) => new URL(x.url()).pathname === '/api/stats', { timeout: 5000 }),
+    page.evaluate(() => document.dispatchEvent(new Event('visibilitychange'))),
+  ]);
+  eq(stats.status(), 200, 'live count: the page fetched /api/stats when it became visible');
+  const shown = await page.waitForFunction((n) => {
+    const c = document.getElementById('count');
+    return Number(c.textContent.replace(/\D/g, '')) === n && c.textContent;
+  }, want, { timeout: 5000 }).then((h) => h.jsonValue()).catch(() => null);
+  ok(shown, `live count: the page now shows ${want}`, `page shows ${shown}`);
+  const bar = await page.evaluate(() => { const b = document.getElementById('progress'); return b && b.value; });
+  eq(bar, want, 'live count: the progress bar follows');
+}
+
+// ---------------------------------------------------------------------------
+
+async function cleanup() {
+  for (const { ctx } of contexts) await ctx.close().catch(() => {});
+  if (browser) await browser.close().catch(() => {});
+  if (server) {
+    const r = await server.stop().catch((e) => ({ error: String(e) }));
+    if (r && !(r.code === 0 && r.sig === null)) headerNotes.push(`server exit: ${JSON.stringify(r)}`);
+    server.cleanup();
+  }
+}
+
+async function main() {
+  const t0 = Date.now();
+  const watchdog = setTimeout(async () => {
+    ok(false, `the suite finished within ${SUITE_LIMIT_MS / 1000} s`);
+    await Promise.race([cleanup(), sleep(5000)]);
+    if (server && server.proc && server.proc.exitCode === null) process.kill(server.proc.pid, 'SIGKILL');
+    printTap();
+    process.exit(1);
+  }, SUITE_LIMIT_MS);
+  try {
+    server = new Server();
+    await server.start();
+    headerNotes.push(`server ${server.bin} on ${server.origin}`);
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, chromiumSandbox: false,
+      args: CHROMIUM_ARGS, timeout: 30_000 });
+    headerNotes.push(`browser: Chromium ${browser.version()} (${CHROMIUM}), playwright-core ${require('playwright-core/package.json').version}, axe-core ${require('axe-core/package.json').version}`);
+    await group('sign in English', testSignEnglish);
+    await group('sign in Khmer', testSignKhmer);
+    await group('error flow with JS', testErrorFlowJs);
+    await group('error flow without JS', testErrorFlowNoJs);
+    await group('keyboard-only signing', testKeyboard);
+    await group('no-JS signing', testNoJsSign);
+    await group('no third-party requests', testNoThirdParty);
+    await group('weight budget', testWeight);
+    await group('axe-core', testAxe);
+    await group('screenshots', testScreenshots);
+    await group('reflow', testReflow);
+    await group('reduced motion', testReducedMotion);
+    await group('live count', testLiveCount);
+    // Over the whole run, every context, every page.
+    const foreign = allRequests.filter((r) => !(r.url.startsWith(server.origin + '/') || r.url.startsWith('data:') || r.url === 'about:blank'));
+    ok(foreign.length === 0, `whole run: all ${allRequests.length} browser requests stayed on ${server.origin}`,
+      foreign.slice(0, 20).map((r) => `${r.context}: ${r.url}`).join('\n'));
+    const withCookies = [];
+    for (const { label, ctx } of contexts) if ((await ctx.cookies()).length) withCookies.push(label);
+    ok(withCookies.length === 0, `whole run: no cookies in any of the ${contexts.length} browser contexts`, withCookies);
+  } catch (e) {
+    ok(false, 'the suite ran to completion', String(e && e.stack || e));
+  } finally {
+    await cleanup();
+    clearTimeout(watchdog);
+  }
+  if (server && server.proc) {
+    const code = server.proc.exitCode;
+    ok(code === 0, 'the server exited 0 on SIGTERM', `exit ${code} signal ${server.proc.signalCode}; ${server.stderr()}`);
+  }
+  headerNotes.push(`total: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  printTap();
+  process.exit(failedCount() || results.length === 0 ? 1 : 0);
+}
+
+main();
