@@ -31,7 +31,7 @@ static const struct option_def {
 	{ "public-url", OPT_URL, "URL", "public address of the petition, for share links (e.g. https://example.org)" },
 	{ "threads", OPT_THREADS, "N", "HTTP worker threads (default: one per core)" },
 	{ "per-ip-limit", OPT_PERIP, "N", "open connections allowed per client address (default 128, 0 = off; not applied behind --trust-proxy or on a loopback --bind)" },
-	{ "trust-proxy", OPT_TRUST, "CIDR[,CIDR]", "reverse proxies whose X-Forwarded-For names the client (e.g. 127.0.0.1/32,::1/128)" },
+	{ "trust-proxy", OPT_TRUST, "CIDR[,CIDR]", "reverse proxies whose X-Forwarded-For names the client (default: loopback, 127.0.0.0/8,::1; 'none' trusts nobody)" },
 	{ "tls-cert", OPT_CERT, "FILE", "PEM certificate chain: serve HTTPS directly (with --tls-key)" },
 	{ "tls-key", OPT_KEY, "FILE", "PEM private key for --tls-cert" },
 	{ "hsts", OPT_HSTS, "SECONDS", "Strict-Transport-Security max-age (default: 31536000 with --tls-cert, else 0 = off; set it when the proxy serves HTTPS)" },
@@ -135,6 +135,10 @@ static void apply(struct config *cfg, const struct option_def *o, const char *v)
 	case OPT_TRUST: {
 		struct cidr tmp[CONFIG_MAX_TRUSTED];
 
+		if (strcmp(v, "none") == 0) {
+			cfg->trust_proxy = "";
+			break;
+		}
 		if (config_parse_cidrs(v, tmp, CONFIG_MAX_TRUSTED) < 0)
 			bad(o->flag, "expected addresses or CIDRs such as 127.0.0.1/32,::1/128");
 		cfg->trust_proxy = v;
@@ -171,6 +175,7 @@ void config_load(struct config *cfg, int argc, char **argv)
 	cfg->min_fill_time = CONFIG_DEFAULT_MIN_FILL;
 	cfg->hsts = -1;
 	cfg->per_ip_limit = CONFIG_DEFAULT_PER_IP;
+	cfg->trust_proxy = CONFIG_DEFAULT_TRUST;
 
 	for (i = 0; i < NOPTIONS; i++) {
 		char env[64], *p;
@@ -241,6 +246,8 @@ int config_parse_cidrs(const char *s, struct cidr *out, int max)
 {
 	int n = 0;
 
+	if (strcmp(s, "none") == 0)
+		return 0;
 	while (*s) {
 		char item[64], *slash;
 		size_t len = strcspn(s, ",");

@@ -11,6 +11,9 @@
 					* carrier-grade NAT puts many phones on one address) */
 #define CONFIG_MAX_GOAL 1000000000L
 #define CONFIG_MAX_TRUSTED 16          /* CIDRs in --trust-proxy */
+/* A proxy on the same machine (Caddy, nginx) connects over loopback; nobody
+ * else can, so its X-Forwarded-For is believed unless told otherwise. */
+#define CONFIG_DEFAULT_TRUST "127.0.0.0/8,::1/128"
 
 /* A parsed --trust-proxy entry. */
 struct cidr {
@@ -35,7 +38,7 @@ struct config {
 	const char *public_url;  /* "https://example.org" without trailing slash, or NULL */
 	unsigned threads;        /* 0: one per core */
 	long per_ip_limit;       /* open connections per client address; 0: off */
-	const char *trust_proxy; /* "CIDR[,CIDR...]" whose X-Forwarded-For is believed */
+	const char *trust_proxy; /* "CIDR[,CIDR...]" whose X-Forwarded-For is believed ("": none) */
 	const char *tls_cert;    /* PEM file: serve HTTPS directly */
 	const char *tls_key;
 	long hsts;               /* Strict-Transport-Security max-age; -1: automatic */

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -513,15 +514,120 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("libmicrohttpd: %s", line);
 }
 
-static int bind_is_loopback(const char *bind)
-{
-	unsigned char a[16];
+/* Open connections per client address (IPv4 address, IPv6 /64), for the
+ * per-address limit. Fails open: when the table is crowded, a connection is
+ * let in rather than refused. */
+#define CONN_SLOTS 8192
+#define CONN_PROBE 8
 
-	if (bind == NULL)
+static struct conn_slot {
+	unsigned char key[9];
+	unsigned char keylen;
+	unsigned count;
+} conn_slots[CONN_SLOTS];
+static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
+static long per_ip_limit;
+
+static size_t sockaddr_key(const struct sockaddr *sa, unsigned char *key, int *trusted_peer)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned char addr[16];
+	int family;
+
+	if (sa == NULL)
 		return 0;
-	if (inet_pton(AF_INET, bind, a) == 1)
-		return a[0] == 127;
-	return strcmp(bind, "::1") == 0;
+	if (sa->sa_family == AF_INET) {
+		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		family = AF_INET;
+	} else if (sa->sa_family == AF_INET6) {
+		const unsigned char *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+
+		if (memcmp(a, mapped, 12) == 0) {
+			memcpy(addr, a + 12, 4);
+			family = AF_INET;
+		} else {
+			memcpy(addr, a, 16);
+			family = AF_INET6;
+		}
+	} else {
+		return 0;
+	}
+	*trusted_peer = ntrusted > 0 && cidr_match(trusted, ntrusted, family, addr);
+	return addr_key(family, addr, key);
+}
+
+static struct conn_slot *conn_find(const unsigned char *key, size_t len, int create)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= key[i];
+		h *= 1099511628211ULL;
+	}
+	for (i = 0; i < CONN_PROBE; i++) {
+		struct conn_slot *s = &conn_slots[(h + i) % CONN_SLOTS];
+
+		if (s->count > 0 && s->keylen == len && memcmp(s->key, key, len) == 0)
+			return s;
+	}
+	if (!create)
+		return NULL;
+	for (i = 0; i < CONN_PROBE; i++) {
+		struct conn_slot *s = &conn_slots[(h + i) % CONN_SLOTS];
+
+		if (s->count == 0) {
+			memcpy(s->key, key, len);
+			s->keylen = (unsigned char)len;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	unsigned char key[16];
+	int trusted_peer = 0;
+	size_t len = sockaddr_key(addr, key, &trusted_peer);
+	struct conn_slot *s;
+	enum MHD_Result ok = MHD_YES;
+
+	(void)cls;
+	(void)addrlen;
+	if (len == 0 || trusted_peer)
+		return MHD_YES;
+	pthread_mutex_lock(&conn_lock);
+	s = conn_find(key, len, 0);
+	if (s != NULL && s->count >= (unsigned)per_ip_limit)
+		ok = MHD_NO;
+	pthread_mutex_unlock(&conn_lock);
+	return ok;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	unsigned char key[16];
+	int trusted_peer = 0;
+	size_t len = sockaddr_key(ci ? ci->client_addr : NULL, key, &trusted_peer);
+	struct conn_slot *s;
+
+	(void)cls;
+	(void)socket_ctx;
+	if (len == 0 || trusted_peer)
+		return;
+	pthread_mutex_lock(&conn_lock);
+	s = conn_find(key, len, code == MHD_CONNECTION_NOTIFY_STARTED);
+	if (s != NULL) {
+		if (code == MHD_CONNECTION_NOTIFY_STARTED)
+			s->count++;
+		else if (s->count > 0)
+			s->count--;
+	}
+	pthread_mutex_unlock(&conn_lock);
 }
 
 int http_start(const struct config *cfg)
@@ -572,8 +678,11 @@ int http_start(const struct config *cfg)
 	} else {
 		flags |= MHD_USE_DUAL_STACK;
 	}
-	if (cfg->trust_proxy != NULL)
+	if (cfg->trust_proxy != NULL && cfg->trust_proxy[0] != '\0')
 		ntrusted = config_parse_cidrs(cfg->trust_proxy, trusted, CONFIG_MAX_TRUSTED);
+	if (ntrusted < 0)
+		ntrusted = 0;
+	per_ip_limit = cfg->per_ip_limit;
 	if (cfg->tls_cert != NULL) {
 		tls_cert = read_all(cfg->tls_cert);
 		tls_key = read_all(cfg->tls_key);
@@ -597,19 +706,19 @@ int http_start(const struct config *cfg)
 		OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
 		if (sa != NULL)
 			OPT(MHD_OPTION_SOCK_ADDR, 0, sa);
-		/* Behind a proxy every connection comes from the proxy's address:
-		 * a per-address limit would throttle everyone at once. So it
-		 * applies only when petitiond faces the network itself: not
-		 * behind --trust-proxy, not bound to a loopback address. */
-		if (cfg->per_ip_limit > 0 && ntrusted == 0 && !bind_is_loopback(cfg->bind))
-			OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_ip_limit, NULL);
+		/* Per-address connection limit, our own rather than
+		 * libmicrohttpd's, so trusted proxies (whose connections carry
+		 * everyone) are exempt. */
+		if (per_ip_limit > 0)
+			OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, NULL);
 		if (tls_cert != NULL) {
 			OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert);
 			OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key);
 		}
 		OPT(MHD_OPTION_END, 0, NULL);
 #undef OPT
-		daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, NULL,
+		daemon_ = MHD_start_daemon(flags, (uint16_t)cfg->port,
+					   per_ip_limit > 0 ? on_accept : NULL, NULL, on_request, NULL,
 					   MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 		if (daemon_ != NULL || !(flags & MHD_USE_DUAL_STACK))
 			break;

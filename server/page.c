@@ -53,7 +53,7 @@ struct cached {
 static struct cached cache[CACHED_COUNT][LANG_COUNT];
 static struct store *store_;
 static char *country_opts[LANG_COUNT]; /* without a selection */
-static char css_url[64], js_url[64], icon_url[64];
+static char css_url[64], js_url[64], icon_url[64], og_url[64];
 
 /* Assets served over HTTP, and the URL each answers. */
 static const struct {
@@ -63,6 +63,7 @@ static const struct {
 	{ "/static/style.css", "assets/style.css" },
 	{ "/static/app.js", "assets/app.js" },
 	{ "/static/favicon.svg", "assets/favicon.svg" },
+	{ "/static/og.png", "assets/og.png" },
 	{ "/favicon.ico", "assets/favicon.svg" },
 	{ "/robots.txt", "assets/robots.txt" },
 };
@@ -174,6 +175,7 @@ static void base_ctx(struct render_ctx *c, enum lang lang, const char *path, int
 	set(c, "css_url", css_url);
 	set(c, "js_url", js_url);
 	set(c, "icon_url", icon_url);
+	set(c, "og_image_url", og_url);
 	set(c, "public_url", cfg && cfg->public_url ? cfg->public_url : "");
 	set(c, "count", c->count);
 	set(c, "count_raw", c->count_raw);
@@ -800,6 +802,7 @@ int page_init(struct store *st, char *err, size_t errlen)
 	versioned_url(css_url, sizeof css_url, "/static/style.css", "assets/style.css");
 	versioned_url(js_url, sizeof js_url, "/static/app.js", "assets/app.js");
 	versioned_url(icon_url, sizeof icon_url, "/static/favicon.svg", "assets/favicon.svg");
+	versioned_url(og_url, sizeof og_url, "/static/og.png", "assets/og.png");
 	for (i = 0; i < NSTATICS; i++) {
 		const struct asset *a = asset_find(statics[i].asset);
 

@@ -1,0 +1,707 @@
+#!/usr/bin/env python3
+"""test_abuse.py -- limits and abuse: rate limit and client keys behind a
+trusted proxy, bot traps (honeypot, HMAC form token with a minimum fill
+time) answered exactly like success, cross-site refusal, admin back-off,
+security headers on every kind of answer, 431 / 413 / dropped chunked
+bodies, idle connections, the --admin-token length check, direct TLS with
+HSTS, and an online backup during a burst of signatures."""
+
+import http.client
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+
+FORM_CT = "application/x-www-form-urlencoded"
+
+
+class _SkipDesc(str):
+    """A description that already carries a TAP '# SKIP' directive: TAP.done()
+    escapes '#' in descriptions, so this one leaves itself as it is."""
+
+    def replace(self, *a, **k):  # noqa: D401
+        return self
+
+
+def skip(t, desc, reason):
+    clean = desc.replace("\n", " ").replace("#", "\\#")
+    t.results.append((True, _SkipDesc("%s # SKIP %s" % (clean, reason)), []))
+
+
+_n = [0]
+
+
+def fields(tag, **over):
+    _n[0] += 1
+    d = {"name": "Abuse %s %d" % (tag, _n[0]), "email": "abuse-%s-%d@example.com" % (tag, _n[0]),
+         "country": "KH"}
+    d.update(over)
+    return d
+
+
+def post_sign(srv, f, headers=None, json=False, hidden=None):
+    """POST /sign of the fields (plus hidden ones) with extra headers."""
+    pairs = list((hidden or {}).items()) + [(k, v) for k, v in f.items() if k not in (hidden or {})]
+    h = {"Content-Type": FORM_CT, "Accept": "application/json" if json else "text/html"}
+    h.update(headers or {})
+    return srv.request("POST", "/sign", H.urlencode(pairs), h)
+
+
+def retry_after(h):
+    v = h.get("retry-after", "")
+    return int(v) if re.fullmatch(r"[0-9]+", v or "") else None
+
+
+def header_problems(h, frameable=False):
+    """What is missing from the security headers of one answer."""
+    bad = []
+    csp = h.get("content-security-policy", "")
+    if "default-src 'self'" not in csp:
+        bad.append("CSP default-src 'self' (CSP %r)" % csp)
+    if "unsafe-inline" in csp or "unsafe-eval" in csp:
+        bad.append("CSP allows unsafe-inline/eval")
+    if "form-action 'self'" not in csp:
+        bad.append("CSP form-action 'self'")
+    fa = re.search(r"frame-ancestors\s+([^;]+)", csp)
+    fa = fa.group(1).strip() if fa else None
+    if frameable:
+        if fa != "*":
+            bad.append("frame-ancestors * (got %r)" % fa)
+        if h.get("x-frame-options", "").upper() == "DENY":
+            bad.append("X-Frame-Options DENY on a frameable page")
+    else:
+        if fa != "'none'":
+            bad.append("frame-ancestors 'none' (got %r)" % fa)
+        if h.get("x-frame-options", "").upper() != "DENY":
+            bad.append("X-Frame-Options: DENY (got %r)" % h.get("x-frame-options"))
+    if h.get("x-content-type-options", "").lower() != "nosniff":
+        bad.append("X-Content-Type-Options: nosniff")
+    if not h.get("referrer-policy"):
+        bad.append("Referrer-Policy")
+    if not h.get("permissions-policy"):
+        bad.append("Permissions-Policy")
+    return bad
+
+
+def admin_bots(srv):
+    """The 'refused as automated' counter of the admin dashboard, or None."""
+    st, h, b = srv.request("GET", "/admin", headers=srv.auth_header())
+    m = re.search(r"Refused as automated[^<]*</dt>\s*<dd>([\d,\s]+)</dd>", b.decode("utf-8", "replace"))
+    return int(re.sub(r"\D", "", m.group(1))) if st == 200 and m else None
+
+
+def same_shape(a, b):
+    """(problems) comparing two (status, headers, body) answers: status,
+    Location, header names (without Date) and the body (or, for JSON, its
+    keys and 'ok')."""
+    sa, ha, ba = a
+    sb, hb, bb = b
+    out = []
+    if sa != sb:
+        out.append("status %r vs %r" % (sa, sb))
+    if ha.get("location") != hb.get("location"):
+        out.append("Location %r vs %r" % (ha.get("location"), hb.get("location")))
+    skip_h = {"date", "content-length"}
+    if sorted(set(ha) - skip_h) != sorted(set(hb) - skip_h):
+        out.append("header names %r vs %r" % (sorted(set(ha) - skip_h), sorted(set(hb) - skip_h)))
+    if "json" in ha.get("content-type", ""):
+        try:
+            ja, jb = H.jsonlib.loads(ba), H.jsonlib.loads(bb)
+            if sorted(ja) != sorted(jb) or ja.get("ok") is not True or jb.get("ok") is not True:
+                out.append("JSON %r vs %r" % (ja, jb))
+        except ValueError:
+            out.append("JSON bodies %r vs %r" % (ba[:100], bb[:100]))
+    elif ba != bb:
+        out.append("body %r vs %r" % (ba[:100], bb[:100]))
+    return out
+
+
+# --------------------------------------------------------------------------
+
+
+def test_rate_limit(t):
+    # behind a trusted proxy: the client is the right-most untrusted XFF entry
+    with H.Server(overrides={"rate-limit": "3"}, extra_args=["--trust-proxy", "127.0.0.1/32"]) as srv:
+        xa = {"X-Forwarded-For": "203.0.113.5"}
+        sts = [post_sign(srv, fields("rl"), xa)[0] for _ in range(3)]
+        t.eq(sts, [303, 303, 303], "--rate-limit 3: the first 3 signatures from one client pass")
+        c0 = srv.count()
+        st, h, b = post_sign(srv, fields("rl"), xa)
+        ra = retry_after(h)
+        t.ok(st == 429 and ra is not None and ra > 0,
+             "the 4th signature within the minute is 429 with a positive integer Retry-After",
+             "status %d Retry-After %r" % (st, h.get("retry-after")))
+        t.eq(srv.count(), c0, "the 429 signature is not stored")
+        t.ok(not header_problems(h), "429 carries the security headers", header_problems(h))
+        st, h, b = post_sign(srv, fields("rl"), {"X-Forwarded-For": "198.51.100.9, 203.0.113.5"})
+        t.eq(st, 429, "behind the proxy, a forged left-most XFF entry does not change the client (429)")
+        st, h, b = post_sign(srv, fields("rl"), {"X-Forwarded-For": "203.0.113.6"})
+        t.eq(st, 303, "another client key (X-Forwarded-For 203.0.113.6 via the trusted proxy) still passes")
+        st, h, b = post_sign(srv, fields("rl"), {"X-Forwarded-For": "203.0.113.7, 127.0.0.1"})
+        t.eq(st, 303, "a trusted proxy in the XFF chain is skipped: client 203.0.113.7 passes")
+        t.eq(srv.count(), c0 + 2, "count: 3 + 2 signatures stored")
+        st, h, b = post_sign(srv, fields("rl"), xa, json=True)
+        t.ok(st == 429 and retry_after(h), "the limited client still gets 429 (JSON) with Retry-After",
+             "status %d %r" % (st, h.get("retry-after")))
+        H.check_clean_exit(t, srv, "rate-limit server (trusted proxy) exits 0, no sanitizer reports")
+
+    # The peer is no trusted proxy: X-Forwarded-For is anyone's to forge and
+    # is ignored. Loopback is trusted by default (a proxy on the same host),
+    # so on loopback this needs --trust-proxy none; from a non-loopback
+    # address the defaults apply.
+    cases = [("--trust-proxy none, loopback peer", lambda: H.Server(
+        overrides={"rate-limit": "3"}, extra_args=["--trust-proxy", "none"]))]
+    ip = nonloopback_ip()
+    if ip:
+        cases.append(("default --trust-proxy, peer %s (not loopback)" % ip, lambda: AddrServer(
+            ip, overrides={"rate-limit": "3", "bind": ip})))
+    for how, make in cases:
+        with make() as srv:
+            sts = [post_sign(srv, fields("rl2"))[0] for _ in range(3)]
+            t.eq(sts, [303, 303, 303], "%s: 3 signatures pass" % how)
+            c0 = srv.count()
+            st1, h1, _ = post_sign(srv, fields("rl2"), {"X-Forwarded-For": "198.51.100.1"})
+            st2, h2, _ = post_sign(srv, fields("rl2"), {"X-Forwarded-For": "198.51.100.2, 198.51.100.3",
+                                                         "X-Real-IP": "198.51.100.4", "Forwarded": "for=198.51.100.5"})
+            t.ok(st1 == 429 and st2 == 429 and retry_after(h1) and retry_after(h2),
+                 "%s: a spoofed X-Forwarded-For (or X-Real-IP, Forwarded) does not escape the limit" % how,
+                 "statuses %d %d" % (st1, st2))
+            t.eq(srv.count(), c0, "%s: nothing stored from the spoofed requests" % how)
+            H.check_clean_exit(t, srv, "%s: server exits 0, no sanitizer reports" % how)
+    if not ip:
+        skip(t, "default --trust-proxy from a non-loopback peer: spoofed X-Forwarded-For ignored",
+             "no non-loopback local IPv4 address")
+
+
+def nonloopback_ip():
+    """A local IPv4 address outside 127.0.0.0/8 that this host can listen on
+    and connect to, or None."""
+    try:
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.connect(("192.0.2.1", 9))  # no packet is sent
+            ip = u.getsockname()[0]
+        finally:
+            u.close()
+        if not ip or ip.startswith("127.") or ip == "0.0.0.0":
+            return None
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            ls.bind((ip, 0))
+            ls.listen(1)
+            c = socket.create_connection(ls.getsockname(), timeout=2)
+            c.close()
+        finally:
+            ls.close()
+        return ip
+    except OSError:
+        return None
+
+
+class AddrServer(H.Server):
+    """The harness Server listening on (and reached at) another address."""
+
+    def __init__(self, addr, **kw):
+        super().__init__(**kw)
+        self.addr = addr
+
+    def request(self, method, path, body=None, headers=None, timeout=H.REQUEST_TIMEOUT):
+        conn = http.client.HTTPConnection(self.addr, self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=dict(headers or {}))
+            r = conn.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            conn.close()
+
+
+def test_honeypot(t, srv):
+    hidden = srv.hidden_fields()
+    t.ok("website" in hidden, "the form has the honeypot field 'website'", repr(sorted(hidden)))
+    b0 = admin_bots(srv)
+    c0 = srv.count()
+    real = srv.sign(fields("hp-real"), hidden=hidden)
+    t.eq(real[0], 303, "honeypot left empty: 303 (stored)")
+    t.eq(srv.count(), c0 + 1, "the real signature is counted")
+    fe = fields("hp-bot", website="http://spam.example/")
+    fake = srv.sign(fe, hidden=hidden)
+    t.ok(not same_shape(real, fake), "honeypot filled: answered exactly like success (status, Location, headers, body)",
+         "; ".join(same_shape(real, fake)))
+    realj = srv.sign(fields("hp-realj"), hidden=hidden, json=True)
+    fakej = srv.sign(fields("hp-botj", website="buy now"), hidden=hidden, json=True)
+    t.ok(realj[0] == 201 and not same_shape(realj, fakej),
+         "honeypot filled, JSON: 201 with the same shape as a real one", "; ".join(same_shape(realj, fakej)))
+    t.eq(srv.count(), c0 + 2, "the honeypot submissions are not stored")
+    emails = {d["email"] for d in srv.csv_dicts()}
+    t.ok(fe["email"] not in emails, "the bot's email is not in the export")
+    b1 = admin_bots(srv)
+    t.ok(b0 is not None and b1 == b0 + 2, "the admin dashboard counts the refused bots (+2), without their data",
+         "before %r after %r" % (b0, b1))
+
+
+def test_min_fill(t):
+    with H.Server(overrides={"min-fill-time": "2"}) as srv:
+        t_get = time.monotonic()
+        hidden = srv.hidden_fields()
+        tok = hidden.get("token", "")
+        m = re.fullmatch(r"(\d+)\.([0-9a-f]{32})", tok)
+        t.ok(m, "the form carries a signed token 'token' (time.mac)", repr(tok))
+        c0 = srv.count()
+        fast = srv.sign(fields("mf-fast"), hidden=hidden)
+        fastj = srv.sign(fields("mf-fastj"), hidden=hidden, json=True)
+        t.ok(fast[0] == 303 and fast[1].get("location") == "/thanks",
+             "submitted at once (< 2 s): 303 Location /thanks like success", "status %d %r" % (fast[0], fast[1].get("location")))
+        t.eq(srv.count(), c0, "submitted at once: not stored")
+        nohid = {k: v for k, v in hidden.items() if k != "token"}
+        st, h, b = srv.sign(fields("mf-notoken"), hidden=nohid)
+        t.ok(st == 303 and h.get("location") == "/thanks", "missing token: 303 Location /thanks like success",
+             "status %d" % st)
+        t.eq(srv.count(), c0, "missing token: not stored")
+        forged = []
+        if m:
+            ts, mac = m.group(1), m.group(2)
+            flip = mac[:-1] + ("0" if mac[-1] != "0" else "1")
+            forged = [("MAC altered", ts + "." + flip),
+                      ("time moved 1 hour back, MAC kept", "%d.%s" % (int(ts) - 3600, mac)),
+                      ("made up", "%d.%s" % (int(time.time()) - 60, "0" * 32)),
+                      ("garbage", "<script>"), ("empty", "")]
+        for desc, ftok in forged:
+            fh = dict(hidden)
+            fh["token"] = ftok
+            st, h, b = srv.sign(fields("mf-forged"), hidden=fh)
+            t.ok(st == 303 and srv.count() == c0, "forged token (%s): 303 like success, not stored" % desc,
+                 "status %d count %d (want %d)" % (st, srv.count(), c0))
+        if not forged:
+            t.ok(False, "forged tokens tested (no token to forge)")
+        wait = 2.2 - (time.monotonic() - t_get)
+        if wait > 0:
+            time.sleep(wait)
+        real = srv.sign(fields("mf-real"), hidden=hidden)
+        t.eq(real[0], 303, "after 2.2 s the page's token signs: 303")
+        t.eq(srv.count(), c0 + 1, "after 2.2 s: stored")
+        realj = srv.sign(fields("mf-realj"), hidden=hidden, json=True)
+        t.ok(realj[0] == 201 and srv.count() == c0 + 2, "after 2.2 s, JSON: 201 and stored",
+             "status %d count %d" % (realj[0], srv.count()))
+        t.ok(not same_shape(real, fast), "the fake success has the same status, Location, headers and body as a real one",
+             "; ".join(same_shape(real, fast)))
+        t.ok(not same_shape(realj, fastj), "the fake JSON success has the same status and body shape as a real one",
+             "; ".join(same_shape(realj, fastj)))
+        H.check_clean_exit(t, srv, "min-fill-time server exits 0, no sanitizer reports")
+
+
+def test_cross_site(t, srv, seen):
+    host = "127.0.0.1:%d" % srv.port
+    c0 = srv.count()
+    st, h, b = post_sign(srv, fields("xs"), {"Sec-Fetch-Site": "cross-site"})
+    t.eq(st, 403, "POST /sign with Sec-Fetch-Site: cross-site is 403")
+    seen.setdefault(403, ("POST /sign cross-site", h))
+    st2, h2, b2 = post_sign(srv, fields("xs"), {"Origin": "https://evil.example"})
+    t.eq(st2, 403, "POST /sign with a foreign Origin is 403")
+    st3, _, _ = post_sign(srv, fields("xs"), {"Origin": "http://%s@evil.example" % host})
+    t.eq(st3, 403, "POST /sign with Origin 'http://<host>@evil.example' is 403")
+    st4, _, _ = post_sign(srv, fields("xs"), {"Origin": "https://evil.example", "Sec-Fetch-Site": "same-origin"})
+    t.eq(st4, 403, "a foreign Origin is 403 even with Sec-Fetch-Site: same-origin")
+    t.eq(srv.count(), c0, "nothing stored from cross-site posts")
+    st, _, _ = post_sign(srv, fields("xs-ok"), {"Origin": "null"})
+    t.eq(st, 303, "Origin: null is allowed (303)")
+    st, _, _ = post_sign(srv, fields("xs-ok"), {"Origin": "http://" + host, "Sec-Fetch-Site": "same-origin"})
+    t.eq(st, 303, "same-origin post (Origin matches Host) is 303")
+    t.eq(srv.count(), c0 + 2, "the two same-site signatures are stored")
+    for path in ("/admin", "/admin/export.csv"):
+        hd = dict(srv.auth_header())
+        hd["Sec-Fetch-Site"] = "cross-site"
+        st, h, b = srv.request("GET", path, headers=hd)
+        t.ok(st == 403 and b"id,signed_at" not in b, "%s with the right token but Sec-Fetch-Site: cross-site is 403" % path,
+             "status %d" % st)
+        hd = dict(srv.auth_header())
+        hd["Origin"] = "https://evil.example"
+        st, h, b = srv.request("GET", path, headers=hd)
+        t.ok(st == 403 and b"id,signed_at" not in b, "%s with the right token but a foreign Origin is 403" % path,
+             "status %d" % st)
+    st, _, _ = srv.request("GET", "/admin", headers=srv.auth_header())
+    t.eq(st, 200, "the same admin request from the same site is 200")
+
+
+def test_admin_backoff(t):
+    with H.Server() as srv:
+        wrong = {"Authorization": "Bearer " + "w" * 40}
+        first = [srv.get("/admin", wrong)[0] for _ in range(3)]
+        t.eq(first, [401, 401, 401], "3 wrong admin tokens: 401 each")
+        got = None
+        statuses = []
+        for _ in range(3):
+            st, h, b = srv.get("/admin", wrong)
+            statuses.append(st)
+            if st == 429:
+                got = h
+                break
+        ra1 = retry_after(got or {})
+        t.ok(got is not None and ra1 and ra1 >= 1, "repeated wrong tokens lead to 429 with Retry-After (>= 1)",
+             "statuses after the first 3: %r, Retry-After %r" % (statuses, (got or {}).get("retry-after")))
+        if got is not None:
+            t.ok(not header_problems(got), "admin 429 carries the security headers", header_problems(got))
+        st, h, b = srv.get("/admin", srv.auth_header())
+        t.ok(st == 429 and b"id,signed_at" not in b, "while backing off even the right token is 429 (no guessing through)",
+             "status %d" % st)
+        st, h, b = srv.get("/admin")
+        t.eq(st, 401, "while backing off, a request without Authorization just gets 401")
+        time.sleep((ra1 or 1) + 0.15)
+        st, h, b = srv.get("/admin", wrong)
+        st2, h2, b2 = srv.get("/admin", wrong)
+        ra2 = retry_after(h2)
+        t.ok(st == 401 and st2 == 429 and ra2 and ra1 and ra2 > ra1,
+             "after the wait, one more wrong token doubles the back-off (Retry-After %r > %r)" % (ra2, ra1),
+             "statuses %d %d, Retry-After %r" % (st, st2, h2.get("retry-after")))
+        time.sleep((ra2 or 2) + 0.15)
+        st, h, b = srv.get("/admin", srv.auth_header())
+        t.eq(st, 200, "after the back-off, the right token is 200")
+        st, h, b = srv.get("/admin", wrong)
+        t.eq(st, 401, "a success resets the streak: the next wrong token is 401 again, not 429")
+        err = srv.stderr()
+        t.ok("wrong token" in err and "127.0.0.1" not in err.split("wrong token", 1)[1][:200],
+             "failed admin logins are logged (without the client's address)", err[-800:])
+        H.check_clean_exit(t, srv, "admin back-off server exits 0, no sanitizer reports")
+
+
+def test_headers(t, srv, seen):
+    def keep(status, desc, r):
+        st, h, b = r
+        if st == status:
+            seen.setdefault(status, (desc, h))
+        return r
+
+    keep(200, "GET /", srv.get("/"))
+    keep(200, "GET /healthz", srv.get("/healthz"))
+    st, h, b = srv.get("/")
+    etag = h.get("etag")
+    r = srv.get("/", {"If-None-Match": etag or '"none"'})
+    keep(304, "GET / If-None-Match", r)
+    t.eq(r[0], 304, "GET / with its ETag is 304")
+    keep(303, "POST /sign", srv.sign(fields("hdr")))
+    keep(401, "GET /admin without auth", srv.get("/admin"))
+    keep(404, "GET /nope", srv.get("/nope"))
+    r = keep(405, "DELETE /", srv.request("DELETE", "/"))
+    t.ok(r[0] == 405 and "GET" in r[1].get("allow", ""), "DELETE / is 405 with Allow", "status %d Allow %r" % (r[0], r[1].get("allow")))
+    keep(415, "POST /sign text/plain", srv.request("POST", "/sign", b"name=x", {"Content-Type": "text/plain"}))
+    keep(422, "POST /sign invalid", srv.sign(fields("hdr", email="nope")))
+    # 413: the answer comes from Content-Length, before the body is read
+    head = (b"POST /sign HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 20000\r\nConnection: close\r\n\r\n")
+    c0 = srv.count()
+    data = H.raw_exchange(srv.port, [head, b"name=Big&email=big@example.com&country=KH&pad=" + b"x" * 19954],
+                          timeout=5, pause_before=1)
+    st, h, b = H.parse_raw_response(data)
+    t.eq(st, 413, "POST /sign with Content-Length 20000 is 413 (answered before the body)")
+    t.eq(srv.count(), c0, "the 413 body is not stored")
+    if st == 413:
+        seen.setdefault(413, ("POST /sign Content-Length 20000", h))
+    st, h, b = srv.get("/static/style.css")
+    seen.setdefault("static", ("GET /static/style.css", h))
+    st, h, b = srv.get("/embed")
+    t.eq(st, 200, "GET /embed is 200")
+    t.ok(not header_problems(h, frameable=True), "/embed: frame-ancestors * and no X-Frame-Options DENY, other headers present",
+         header_problems(h, frameable=True))
+    t.ok("strict-transport-security" not in h, "no Strict-Transport-Security over plain HTTP by default",
+         repr(h.get("strict-transport-security")))
+
+
+def check_seen(t, seen):
+    for status in (200, 303, 304, 401, 403, 404, 405, 413, 415, 422, 429, "static"):
+        if status not in seen:
+            t.ok(False, "security headers on a %s answer (no such answer was seen)" % status)
+            continue
+        desc, h = seen[status]
+        p = header_problems(h)
+        t.ok(not p, "security headers on %s (%s)" % (status, desc), "; ".join(p))
+
+
+def test_limits(t, srv):
+    # 431: request headers past the per-connection memory
+    data = H.raw_exchange(srv.port, [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 40000
+                                     + b"\r\nConnection: close\r\n\r\n"], timeout=5)
+    st, h, b = H.parse_raw_response(data)
+    t.eq(st, 431, "a 40 KB request header is answered 431")
+    t.eq(srv.get("/healthz")[0], 200, "after the 431 the server keeps serving")
+
+    # chunked body past 16 KiB: the connection is dropped, nothing stored
+    c0 = srv.count()
+    body = H.urlencode(list(fields("chunk").items())) + b"&pad=" + b"x" * 20000
+    s = socket.create_connection((H.HOST, srv.port), timeout=5)
+    got = b""
+    closed = False
+    try:
+        s.sendall(b"POST /sign HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                  b"Accept: text/html\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try:
+            for i in range(0, len(body), 4096):
+                part = body[i:i + 4096]
+                s.sendall(b"%x\r\n" % len(part) + part + b"\r\n")
+                time.sleep(0.01)
+            s.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except OSError:
+                closed = True
+                break
+            if not chunk:
+                closed = True
+                break
+            got += chunk
+    finally:
+        s.close()
+    stc = H.parse_raw_response(got)[0] if got else None
+    t.ok(closed and (stc is None or stc >= 400),
+         "a chunked body past 16 KiB: the connection is dropped, no success answer",
+         "closed %r, answer %r" % (closed, got[:120]))
+    t.eq(srv.count(), c0, "the oversized chunked body is not stored")
+    st, _, _ = srv.sign(fields("after-chunk"))
+    t.ok(st == 303 and srv.get("/healthz")[0] == 200, "after the dropped connection the server keeps serving (303)",
+         "status %d" % st)
+
+    # many idle connections (from another loopback address, so a per-address
+    # limit does not hide the effect) and a few slowloris ones
+    socks = []
+    src = "127.0.0.2"
+    opened = 0
+    try:
+        for i in range(220):
+            try:
+                so = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                so.settimeout(2)
+                try:
+                    so.bind((src, 0))
+                except OSError:
+                    pass
+                so.connect((H.HOST, srv.port))
+                if i >= 200:
+                    so.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+                socks.append(so)
+                opened += 1
+            except OSError:
+                so.close()
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        st, h, b = srv.get("/")
+        st2, _, _ = srv.sign(fields("idle"))
+        dt = time.monotonic() - t0
+        t.ok(opened >= 200 and st == 200 and st2 == 303 and dt < 5,
+             "with %d idle/slow connections open, GET / is 200 and a signature 303 (%.2f s)" % (opened, dt),
+             "opened %d, GET %d, sign %d, %.2f s" % (opened, st, st2, dt))
+    finally:
+        for so in socks:
+            so.close()
+    time.sleep(0.2)
+    t.eq(srv.get("/healthz")[0], 200, "after the idle connections close, /healthz is 200")
+
+
+def test_short_token(t):
+    d = tempfile.mkdtemp(prefix="petitiond-e2e-")
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PETITIOND_")}
+        for how, argv, e in (
+                ("flag", [H.server_bin(), "--admin-token", "short-token-19chars", "--db", os.path.join(d, "a.db"),
+                          "--port", str(H.free_port()), "--bind", H.HOST], env),
+                ("environment", [H.server_bin(), "--db", os.path.join(d, "b.db"), "--port", str(H.free_port()),
+                                 "--bind", H.HOST], dict(env, PETITIOND_ADMIN_TOKEN="tooshort"))):
+            try:
+                p = subprocess.run(argv, env=e, cwd=d, stdin=subprocess.DEVNULL, capture_output=True, timeout=10)
+                rc, err = p.returncode, p.stderr.decode("utf-8", "replace")
+            except subprocess.TimeoutExpired:
+                rc, err = "timeout (still running)", ""
+            lines = [x for x in err.splitlines() if x.strip()]
+            t.ok(rc == 2 and "--admin-token" in err and len(lines) == 1,
+                 "an admin token shorter than 20 characters (%s): exit 2, one line on stderr naming --admin-token" % how,
+                 "exit %r stderr %r" % (rc, err[:400]))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+class TLSServer(H.Server):
+    """The harness Server speaking HTTPS (its readiness probe too)."""
+
+    def __init__(self, ctx, **kw):
+        super().__init__(**kw)
+        self.ctx = ctx
+
+    def request(self, method, path, body=None, headers=None, timeout=H.REQUEST_TIMEOUT):
+        conn = http.client.HTTPSConnection(H.HOST, self.port, timeout=timeout, context=self.ctx)
+        try:
+            conn.request(method, path, body=body, headers=dict(headers or {}))
+            r = conn.getresponse()
+            data = r.read()
+            return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+        finally:
+            conn.close()
+
+
+def test_tls(t):
+    names = ["TLS: GET /healthz over HTTPS (trusting the self-signed cert) is 200",
+             "TLS: Strict-Transport-Security with a max-age on HTTPS answers",
+             "TLS: a signature over HTTPS is 303",
+             "TLS: plain HTTP to the HTTPS port gets no HTTP answer",
+             "TLS: server exits 0, no sanitizer reports"]
+    if shutil.which("openssl") is None:
+        for n in names:
+            skip(t, n, "openssl not found")
+        return
+    d = tempfile.mkdtemp(prefix="petitiond-tls-")
+    try:
+        cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+        p = subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                            "-keyout", key, "-out", cert], capture_output=True, timeout=30)
+        if p.returncode != 0:
+            t.ok(False, "openssl made a self-signed certificate", p.stderr.decode("utf-8", "replace")[-500:])
+            return
+        ctx = ssl.create_default_context(cafile=cert)
+        with TLSServer(ctx, extra_args=["--tls-cert", cert, "--tls-key", key]) as srv:
+            st, h, b = srv.get("/healthz")
+            t.eq(st, 200, names[0])
+            hsts = h.get("strict-transport-security", "")
+            m = re.match(r"max-age=(\d+)", hsts)
+            t.ok(m and int(m.group(1)) > 0, names[1], repr(hsts))
+            st, h, b = srv.sign(fields("tls"))
+            t.eq(st, 303, names[2])
+            data = H.raw_exchange(srv.port, [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"], timeout=3)
+            t.ok(not data.startswith(b"HTTP/1.1 200"), names[3], repr(data[:80]))
+            H.check_clean_exit(t, srv, names[4])
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_hsts_flag(t):
+    with H.Server(extra_args=["--hsts", "600"]) as srv:
+        st, h, b = srv.get("/healthz")
+        t.ok(st == 200 and h.get("strict-transport-security", "").startswith("max-age=600"),
+             "--hsts 600 over plain HTTP (TLS at the proxy): Strict-Transport-Security: max-age=600",
+             repr(h.get("strict-transport-security")))
+        H.check_clean_exit(t, srv, "--hsts server exits 0")
+
+
+def test_backup(t, srv):
+    acked = []  # (monotonic time of the answer, email)
+    lock = threading.Lock()
+    stop = threading.Event()
+    stats = {}
+
+    def worker(k):
+        i = 0
+        conn = None
+        while not stop.is_set():
+            i += 1
+            email = "burst-%d-%d@example.com" % (k, i)
+            body = H.urlencode([("name", "Burst %d %d" % (k, i)), ("email", email), ("country", "KH")])
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection(H.HOST, srv.port, timeout=10)
+                conn.request("POST", "/sign", body, {"Content-Type": FORM_CT, "Accept": "text/html"})
+                r = conn.getresponse()
+                r.read()
+                with lock:
+                    stats[r.status] = stats.get(r.status, 0) + 1
+                    if r.status == 303:
+                        acked.append((time.monotonic(), email))
+            except (OSError, http.client.HTTPException) as e:
+                with lock:
+                    stats[type(e).__name__] = stats.get(type(e).__name__, 0) + 1
+                if conn is not None:
+                    conn.close()
+                conn = None
+        if conn is not None:
+            conn.close()
+
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(4)]
+    for th in threads:
+        th.start()
+    copy = os.path.join(srv.dir, "backup-copy.db")
+    try:
+        time.sleep(1.0)
+        t_start = time.monotonic()
+        with lock:
+            before = [e for (ts, e) in acked if ts <= t_start]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PETITIOND_")}
+        try:
+            p = subprocess.run([H.server_bin(), "backup", copy, "--db", srv.db], env=env, cwd=srv.dir,
+                               stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+            rc, out = p.returncode, (p.stdout + p.stderr).decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            rc, out = "timeout", ""
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for th in threads:
+            th.join(timeout=15)
+    with lock:
+        n_after = sum(1 for (ts, e) in acked if ts > t_start)
+    t.ok(len(before) >= 20 and n_after > 0,
+         "a burst of signatures ran across the backup (%d acknowledged before it, %d during/after)" % (len(before), n_after),
+         "stats %r" % stats)
+    t.eq(rc, 0, "petitiond backup FILE --db PATH during the burst exits 0")
+    t.note("backup output: %s" % out.strip()[:300])
+    integrity, emails, nrows = None, set(), None
+    if os.path.exists(copy):
+        try:
+            con = sqlite3.connect("file:%s?mode=ro" % copy, uri=True)
+            try:
+                integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
+                emails = {r[0] for r in con.execute("SELECT email FROM signatures")}
+                nrows = len(emails)
+            finally:
+                con.close()
+        except sqlite3.Error as e:
+            integrity = "error: %r" % e
+    t.eq(integrity, "ok", "the backup copy passes PRAGMA integrity_check")
+    missing = [e for e in before if e not in emails]
+    t.ok(before and not missing, "the copy holds every signature acknowledged before the backup began (%d)" % len(before),
+         "%d missing, e.g. %r; copy has %r rows" % (len(missing), missing[:3], nrows))
+    st, _, _ = srv.sign(fields("after-backup"))
+    t.eq(st, 303, "the server keeps signing after the backup")
+
+
+def main(t):
+    seen = {}
+    with H.Server() as srv:
+        test_honeypot(t, srv)
+        test_cross_site(t, srv, seen)
+        test_headers(t, srv, seen)
+        test_limits(t, srv)
+        test_backup(t, srv)
+        H.check_clean_exit(t, srv, "main server exits 0 on SIGTERM, no sanitizer reports")
+
+    # rate limit servers also provide the 429 for the header check
+    with H.Server(overrides={"rate-limit": "1"}) as srv:
+        post_sign(srv, fields("rl429"))
+        r = post_sign(srv, fields("rl429"))
+        if r[0] == 429:
+            seen.setdefault(429, ("POST /sign over the rate limit", r[1]))
+        H.check_clean_exit(t, srv, "rate-limit 1 server exits 0")
+    check_seen(t, seen)
+
+    test_rate_limit(t)
+    test_min_fill(t)
+    test_admin_backoff(t)
+    test_short_token(t)
+    test_tls(t)
+    test_hsts_flag(t)
+
+
+if __name__ == "__main__":
+    H.run(main, limit=58)
