@@ -41,6 +41,17 @@ static const http_handler handlers[ROUTE_COUNT] = {
 static struct MHD_Daemon *daemon_;
 static const struct config *cfg_;
 static MHD_socket quiesced_fd = MHD_INVALID_SOCKET;
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 static char *tls_cert, *tls_key;
 
 /* Reads a whole (small) file into a NUL-terminated malloc'd string. */
@@ -412,9 +423,72 @@ enum MHD_Result http_redirect(struct http_req *r, unsigned status, const char *l
 	return queue(r, status, resp);
 }
 
+/* An error after which the connection must not be reused. */
+static enum MHD_Result send_closing_error(struct http_req *r, unsigned status)
+{
+	return send_error_with(r, status, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
 static enum MHD_Result send_405(struct http_req *r, const char *allow)
 {
 	return send_error_with(r, HTTP_METHOD_NOT_ALLOWED, MHD_HTTP_HEADER_ALLOW, allow);
+}
+
+/* Decodes %HH escapes in the path and query like libmicrohttpd's default,
+ * except %00: a NUL would cut the path short for every C string comparison
+ * after it ("/%00" would be "/"), so it stays as the three characters and
+ * matches no route. Returns the new length. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	char *in = s, *out = s;
+
+	(void)cls;
+	(void)c;
+	while (*in) {
+		int hi, lo;
+
+		if (in[0] == '%' && (hi = hexval(in[1])) >= 0 && (lo = hexval(in[2])) >= 0 &&
+		    (hi | lo) != 0) {
+			*out++ = (char)(hi * 16 + lo);
+			in += 3;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+	return (size_t)(out - s);
+}
+
+struct header_count {
+	unsigned content_length;
+	unsigned transfer_encoding;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	struct header_count *hc = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0)
+		hc->content_length++;
+	else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		hc->transfer_encoding++;
+	return MHD_YES;
+}
+
+/* 1 when the framing of the body is ambiguous (RFC 9112 6.3): several
+ * Content-Length headers, or Content-Length with Transfer-Encoding. Such
+ * requests are how requests get smuggled past proxies; they are refused and
+ * the connection closed. */
+static int ambiguous_framing(struct http_req *r)
+{
+	struct header_count hc = { 0, 0 };
+
+	MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_header, &hc);
+	return hc.content_length > 1 || (hc.content_length > 0 && hc.transfer_encoding > 0) ||
+	       hc.transfer_encoding > 1;
 }
 
 static int content_length(struct http_req *r, unsigned long long *out)
@@ -453,6 +527,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->is_post = strcmp(method, "POST") == 0;
 		r->lang = http_lang(r);
 		*req_cls = r;
+		if (ambiguous_framing(r))
+			return send_closing_error(r, HTTP_BAD_REQUEST);
 		/* Refuse an oversized body from its declared length, before reading it. */
 		if (content_length(r, &cl) && cl > HTTP_MAX_BODY_BYTES)
 			return http_send_error(r, HTTP_PAYLOAD_TOO_LARGE);
@@ -704,6 +780,7 @@ int http_start(const struct config *cfg)
 		OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONNECTION_MEMORY_BYTES, NULL);
 		OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL);
 		OPT(MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL);
+		OPT(MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape, NULL);
 		if (sa != NULL)
 			OPT(MHD_OPTION_SOCK_ADDR, 0, sa);
 		/* Per-address connection limit, our own rather than

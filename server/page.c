@@ -459,7 +459,7 @@ int page_render_admin(struct buf *out, enum lang lang, const char *message)
 	struct render_ctx c;
 	struct buf daily = BUF_INIT;
 	int64_t npub = 0, nupd = 0;
-	char spub[32], supd[32];
+	char spub[32], supd[32], sbots[32];
 	int rc;
 
 	base_ctx(&c, lang, "/admin", writer_count());
@@ -473,14 +473,8 @@ int page_render_admin(struct buf *out, enum lang lang, const char *message)
 	set(&c, "admin_public", spub);
 	set(&c, "admin_updates", supd);
 	set(&c, "admin_message", message ? message : "");
-	{
-		static char sbots[32];
-		char tmp[32];
-
-		page_format_count(tmp, sizeof tmp, (int64_t)sign_bots_refused());
-		memcpy(sbots, tmp, sizeof tmp);
-		set(&c, "admin_bots", sbots);
-	}
+	page_format_count(sbots, sizeof sbots, (int64_t)sign_bots_refused());
+	set(&c, "admin_bots", sbots);
 	rc = render(out, "assets/admin.html", "title.admin", &c);
 	buf_free(&daily);
 	return rc;

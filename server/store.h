@@ -8,6 +8,9 @@
 
 /* Milliseconds a statement waits on a lock before giving up with BUSY. */
 #define STORE_BUSY_TIMEOUT_MS 5000
+/* After a checkpoint the WAL file is truncated back to at most this size, so a
+ * burst (or a long export holding back checkpoints) does not leave it big. */
+#define STORE_WAL_LIMIT_BYTES (8 * 1024 * 1024)
 
 struct store;
 struct store_cursor;
