@@ -127,9 +127,8 @@ struct export_state {
 static int token_ok(struct http_req *r)
 {
 	const char *h = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-	size_t n;
 
-	if (h == NULL || (n = strlen(h)) > ADMIN_MAX_AUTH_BYTES)
+	if (h == NULL || strlen(h) > ADMIN_MAX_AUTH_BYTES)
 		return 0;
 	if (strncasecmp(h, "Bearer ", 7) == 0) {
 		h += 7;

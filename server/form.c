@@ -15,7 +15,7 @@
 /* Bytes allowed per grapheme on average in a name: generous for any script
  * (an emoji family is 25 bytes) but refuses a "zalgo" name whose 100
  * graphemes each carry dozens of combining marks. */
-#define FORM_NAME_MAX_BYTES (FORM_NAME_MAX_CHARS * 32)
+#define FORM_NAME_MAX_BYTES ((size_t)FORM_NAME_MAX_CHARS * 32)
 /* Longest run of combining marks (non-starters) in a text, as in the
  * Unicode Stream-Safe Text Format (UAX #15). No real text in any script
  * comes near it; without it a 16 KiB run of marks costs NFC's canonical

@@ -78,12 +78,11 @@ static void setup_form_key(struct store *st)
 	char hex[65], *stored = store_get_setting(st, "form_key");
 	size_t i;
 
-	if (stored != NULL && strlen(stored) == 64) {
+	if (stored != NULL && strlen(stored) == 64 && strspn(stored, "0123456789abcdef") == 64) {
 		for (i = 0; i < 32; i++) {
-			unsigned v;
+			char pair[3] = { stored[2 * i], stored[2 * i + 1], '\0' };
 
-			sscanf(stored + 2 * i, "%2x", &v);
-			key[i] = (unsigned char)v;
+			key[i] = (unsigned char)strtoul(pair, NULL, 16);
 		}
 	} else {
 		if (auth_random(key, sizeof key) != 0)

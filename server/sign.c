@@ -20,7 +20,7 @@
 #include "writer.h"
 
 /* Form tokens older than this are refused (the page was left open too long). */
-#define SIGN_TOKEN_MAX_AGE_S (7 * 24 * 3600)
+#define SIGN_TOKEN_MAX_AGE_S (7L * 24 * 3600)
 
 struct sign_state {
 	struct writer_item item;   /* first: done() recovers the state from it */
