@@ -72,7 +72,9 @@ static void reopen(void)
 	exec("PRAGMA synchronous = OFF");
 	exec("PRAGMA locking_mode = EXCLUSIVE");
 	exec("PRAGMA temp_store = MEMORY");
-	exec("PRAGMA threads = 2");
+	/* Reads through a mapping (no copy per page); one thread: on 2 busy
+	 * cores SQLite's sorter threads cost more than they give. */
+	exec("PRAGMA mmap_size = 4294967296");
 	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", FILL_CACHE_KIB);
 	exec(sql);
 }
