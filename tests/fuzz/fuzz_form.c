@@ -294,6 +294,50 @@ static int nfc_stable(const char *s, size_t n)
 	return same;
 }
 
+/* Well-formed UTF-8 by utf8proc's decoder (independent of form.c's). */
+static int ref_valid(const char *s, size_t n)
+{
+	utf8proc_int32_t c;
+	size_t i = 0;
+
+	while (i < n) {
+		utf8proc_ssize_t used = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+							 (utf8proc_ssize_t)(n - i), &c);
+
+		if (used <= 0)
+			return 0;
+		i += (size_t)used;
+	}
+	return 1;
+}
+
+/* Extended grapheme clusters in the valid UTF-8 s[0..n). */
+static size_t ref_graphemes(const char *s, size_t n)
+{
+	utf8proc_int32_t *cps, state = 0;
+	size_t ncp, i, g = 0;
+
+	cps = code_points(s, n, &ncp);
+	for (i = 0; i < ncp; i++) {
+		if (i == 0 || utf8proc_grapheme_break_stateful(cps[i - 1], cps[i], &state))
+			g++;
+	}
+	free(cps);
+	return g;
+}
+
+/* utf8_valid() and utf8_graphemes() on any decoded bytes, valid or not. */
+static void check_utf8(const char *s, size_t n)
+{
+	size_t g = utf8_graphemes(s, n);
+	int valid = utf8_valid(s, n);
+
+	FUZZ_CHECK(valid == ref_valid(s, n));
+	FUZZ_CHECK(g <= n && (g == 0) == (n == 0));
+	if (valid)
+		FUZZ_CHECK(g == ref_graphemes(s, n));
+}
+
 /*
  * Checks a validated name or comment s: valid UTF-8, NFC, trimmed, within
  * its grapheme limit, and free of the control characters its field refuses.
@@ -439,10 +483,29 @@ static void check_sig(const struct form_kvs *kvs, const struct form_sig *sig, in
 		check_country(sig->country);
 }
 
+/* The field names and error keys the page and the JSON API use. */
+static void check_names(const struct form_sig *sig)
+{
+	int f;
+
+	for (f = 0; f < FORM_NFIELDS; f++) {
+		const char *key = form_error_key(sig->err[f]);
+
+		FUZZ_CHECK(strlen(form_field_name((enum form_field)f)) > 0);
+		if (sig->err[f] == FORM_OK)
+			FUZZ_CHECK(key[0] == '\0');
+		else
+			FUZZ_CHECK(strncmp(key, "err.", 4) == 0 && key[4] != '\0');
+	}
+	FUZZ_CHECK(form_field_name(FORM_NFIELDS)[0] == '\0');
+	FUZZ_CHECK(form_error_key((enum form_error)(FORM_ERR_REPEATED + 1))[0] == '\0');
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct form_kvs kvs;
 	struct form_sig sig;
+	size_t i;
 	int r, nerr;
 
 	r = form_decode((const char *)data, size, &kvs);
@@ -455,11 +518,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* form_validate() takes whatever form_decode() left, even after -1. */
 	nerr = form_validate(&kvs, &sig);
 	check_sig(&kvs, &sig, nerr);
+	check_names(&sig);
+	for (i = 0; i < kvs.n; i++) {
+		check_utf8(kvs.v[i].key, strlen(kvs.v[i].key));
+		check_utf8(kvs.v[i].val, kvs.v[i].vlen);
+	}
 	form_sig_free(&sig);
 	FUZZ_CHECK(sig.name == NULL && sig.raw[0] == NULL && sig.nerrors == 0);
 	form_sig_free(&sig);
 	form_kvs_free(&kvs);
 	FUZZ_CHECK(kvs.n == 0 && kvs.v == NULL);
 	form_kvs_free(&kvs);
+	form_kvs_free(NULL);
+
+	/* No pairs at all: every required field is missing. */
+	nerr = form_validate(NULL, &sig);
+	FUZZ_CHECK(nerr == 3 && sig.err[FORM_NAME] == FORM_ERR_REQUIRED &&
+		   sig.err[FORM_EMAIL] == FORM_ERR_REQUIRED &&
+		   sig.err[FORM_COUNTRY] == FORM_ERR_REQUIRED);
+	form_sig_free(&sig);
+	form_sig_free(NULL);
 	return 0;
 }

@@ -290,6 +290,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   (first.len == 0 || memcmp(bare.data, first.data, first.len) == 0));
 	}
 
+	/* No template: empty renders nothing; missing is an error. */
+	{
+		struct buf none = BUF_INIT;
+		const char *err = "unset";
+
+		FUZZ_CHECK(tmpl_render(&none, NULL, 0, fuzz_lookup, &ctx, &err) == 0);
+		FUZZ_CHECK(err == NULL && none.len == 0);
+		FUZZ_CHECK(tmpl_render(&none, NULL, size + 1, fuzz_lookup, &ctx, &err) == -1);
+		FUZZ_CHECK(err != NULL && none.len == 0);
+		buf_free(&none);
+	}
+
 	check_escape(input, size);
 
 	buf_free(&first);
