@@ -543,6 +543,17 @@ static int form_nfc(const char *s, size_t n, char **out)
 	}
 	if (n > (size_t)PTRDIFF_MAX / 8)
 		return 1;
+	/* ASCII is already NFC: most names and every email skip utf8proc. */
+	{
+		size_t i;
+
+		for (i = 0; i < n && (unsigned char)s[i] < 0x80; i++)
+			;
+		if (i == n) {
+			*out = form_strndup(s, n);
+			return *out ? 0 : -1;
+		}
+	}
 	r = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &dst,
 			 UTF8PROC_STABLE | UTF8PROC_COMPOSE);
 	if (r < 0) {

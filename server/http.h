@@ -114,6 +114,8 @@ enum MHD_Result admin_export(struct http_req *r);
 enum MHD_Result admin_delete(struct http_req *r);
 
 /* sign.c */
+int sign_init(void);
+void sign_cleanup(void);
 void sign_free(struct sign_state *s);
 void sign_shutdown(void);
 /* Number of signature requests not yet fully answered. */

@@ -139,6 +139,8 @@ int main(int argc, char **argv)
 	http_set_config(&cfg);
 	if (page_init(st, err, sizeof err) != 0)
 		fatal("pages: %s", err);
+	if (sign_init() != 0)
+		fatal("out of memory");
 	if (http_start(&cfg) != 0)
 		fatal("cannot start the HTTP server");
 
@@ -162,6 +164,7 @@ int main(int argc, char **argv)
 	writer_stop();
 	http_stop();
 	page_free();
+	sign_cleanup();
 	store_close(st);
 	log_info("stopped");
 	return 0;

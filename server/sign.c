@@ -32,8 +32,37 @@ struct sign_state {
 };
 
 static atomic_int busy;           /* sign_state objects alive */
+/* The 303 answers, built once: every signature shares them. */
+static struct MHD_Response *see_other[LANG_COUNT];
 static atomic_int shutting_down;
 static atomic_ullong bots_refused;
+
+int sign_init(void)
+{
+	int l;
+
+	for (l = 0; l < LANG_COUNT; l++) {
+		see_other[l] = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		if (see_other[l] == NULL)
+			return -1;
+		http_add_security_headers(see_other[l]);
+		MHD_add_response_header(see_other[l], MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+		MHD_add_response_header(see_other[l], MHD_HTTP_HEADER_LOCATION,
+					l == LANG_EN ? "/thanks" : "/thanks?lang=km");
+	}
+	return 0;
+}
+
+void sign_cleanup(void)
+{
+	int l;
+
+	for (l = 0; l < LANG_COUNT; l++) {
+		if (see_other[l])
+			MHD_destroy_response(see_other[l]);
+		see_other[l] = NULL;
+	}
+}
 
 int sign_busy(void)
 {
@@ -90,6 +119,8 @@ static enum MHD_Result answer_ok(struct http_req *r, int json)
 
 		return http_send(r, HTTP_CREATED, "application/json", body, (size_t)n);
 	}
+	if (see_other[r->lang] != NULL)
+		return MHD_queue_response(r->conn, HTTP_SEE_OTHER, see_other[r->lang]);
 	return http_redirect(r, HTTP_SEE_OTHER, r->lang == LANG_EN ? "/thanks" : "/thanks?lang=km");
 }
 

@@ -19,6 +19,7 @@
 static const char *const migrations[] = {
 	"db/001_init.sql",
 	"db/002_meta.sql",
+	"db/003_flag_counters.sql",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -34,7 +35,6 @@ enum wstmt {
 	W_SET_SETTING,
 	W_FIND_EMAIL,
 	W_DELETE,
-	W_COUNT_SUB,
 	W_DAILY_SUB,
 	W_NSTMTS
 };
@@ -45,16 +45,15 @@ static const char *const wsql[W_NSTMTS] = {
 	[W_ROLLBACK] = "ROLLBACK",
 	[W_INSERT] = "INSERT INTO signatures (signed_at, name, email, email_norm, country, comment, public, updates)"
 		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (email_norm) DO NOTHING",
-	[W_COUNT_ADD] = "UPDATE counters SET value = value + ?1 WHERE name = 'signatures'",
+	[W_COUNT_ADD] = "UPDATE counters SET value = max(value + ?1, 0) WHERE name = ?2",
 	[W_DAILY_ADD] = "INSERT INTO daily (day, n) VALUES (date(?1, 'unixepoch'), ?2)"
 			" ON CONFLICT (day) DO UPDATE SET n = n + excluded.n",
 	[W_COUNT] = "SELECT value FROM counters WHERE name = 'signatures'",
 	[W_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
 	[W_SET_SETTING] = "INSERT INTO settings (key, value) VALUES (?1, ?2)"
 			  " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	[W_FIND_EMAIL] = "SELECT id, signed_at FROM signatures WHERE email_norm = ?1",
+	[W_FIND_EMAIL] = "SELECT id, signed_at, public, updates FROM signatures WHERE email_norm = ?1",
 	[W_DELETE] = "DELETE FROM signatures WHERE id = ?1",
-	[W_COUNT_SUB] = "UPDATE counters SET value = max(value - 1, 0) WHERE name = 'signatures'",
 	[W_DAILY_SUB] = "UPDATE daily SET n = max(n - 1, 0) WHERE day = date(?1, 'unixepoch')",
 };
 
@@ -70,7 +69,8 @@ static const char *const rsql[R_NSTMTS] = {
 	[R_PING] = "SELECT value FROM counters WHERE name = 'signatures'",
 	[R_RECENT] = "SELECT name, country FROM signatures WHERE public = 1 ORDER BY id DESC LIMIT ?1",
 	[R_DAILY] = "SELECT day, n FROM daily ORDER BY day DESC LIMIT ?1",
-	[R_FLAGS] = "SELECT coalesce(sum(public), 0), coalesce(sum(updates), 0) FROM signatures",
+	[R_FLAGS] = "SELECT (SELECT value FROM counters WHERE name = 'public'),"
+		    " (SELECT value FROM counters WHERE name = 'updates')",
 };
 
 struct store {
@@ -258,11 +258,21 @@ static int step_done(sqlite3_stmt *s)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* Adds delta to the named counter, inside the caller's transaction. */
+static int counter_add(struct store *st, const char *name, int64_t delta)
+{
+	sqlite3_stmt *s = st->ws[W_COUNT_ADD];
+
+	sqlite3_bind_int64(s, 1, delta);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
 int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n,
 		    unsigned char *inserted, int64_t *count)
 {
 	sqlite3_stmt *ins = st->ws[W_INSERT];
-	int64_t added = 0, day_added = 0, day_t = 0;
+	int64_t added = 0, day_added = 0, day_t = 0, npublic = 0, nupdates = 0;
 	size_t i;
 
 	if (step_done(st->ws[W_BEGIN]) != 0)
@@ -288,6 +298,8 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n,
 		if (!inserted[i])
 			continue;
 		added++;
+		npublic += s->is_public != 0;
+		nupdates += s->updates != 0;
 		/* Batches rarely straddle midnight; when they do, flush per day. */
 		if (day_added > 0 && s->signed_at / 86400 != day_t / 86400) {
 			sqlite3_bind_int64(st->ws[W_DAILY_ADD], 1, day_t);
@@ -300,8 +312,9 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n,
 		day_added++;
 	}
 	if (added > 0) {
-		sqlite3_bind_int64(st->ws[W_COUNT_ADD], 1, added);
-		if (step_done(st->ws[W_COUNT_ADD]) != 0)
+		if (counter_add(st, "signatures", added) != 0 ||
+		    (npublic && counter_add(st, "public", npublic) != 0) ||
+		    (nupdates && counter_add(st, "updates", nupdates) != 0))
 			goto fail;
 		sqlite3_bind_int64(st->ws[W_DAILY_ADD], 1, day_t);
 		sqlite3_bind_int64(st->ws[W_DAILY_ADD], 2, day_added);
@@ -325,7 +338,7 @@ int store_delete(struct store *st, const char *email_norm, int *deleted, int64_t
 {
 	sqlite3_stmt *f = st->ws[W_FIND_EMAIL];
 	int64_t id = -1, t = 0;
-	int rc;
+	int rc, was_public = 0, had_updates = 0;
 
 	*deleted = 0;
 	if (step_done(st->ws[W_BEGIN]) != 0)
@@ -335,6 +348,8 @@ int store_delete(struct store *st, const char *email_norm, int *deleted, int64_t
 	if (rc == SQLITE_ROW) {
 		id = sqlite3_column_int64(f, 0);
 		t = sqlite3_column_int64(f, 1);
+		was_public = sqlite3_column_int(f, 2);
+		had_updates = sqlite3_column_int(f, 3);
 	}
 	sqlite3_reset(f);
 	sqlite3_clear_bindings(f);
@@ -343,7 +358,9 @@ int store_delete(struct store *st, const char *email_norm, int *deleted, int64_t
 	if (id >= 0) {
 		sqlite3_bind_int64(st->ws[W_DELETE], 1, id);
 		sqlite3_bind_int64(st->ws[W_DAILY_SUB], 1, t);
-		if (step_done(st->ws[W_DELETE]) != 0 || step_done(st->ws[W_COUNT_SUB]) != 0 ||
+		if (step_done(st->ws[W_DELETE]) != 0 || counter_add(st, "signatures", -1) != 0 ||
+		    (was_public && counter_add(st, "public", -1) != 0) ||
+		    (had_updates && counter_add(st, "updates", -1) != 0) ||
 		    step_done(st->ws[W_DAILY_SUB]) != 0)
 			goto fail;
 	}
