@@ -75,6 +75,8 @@ static const char *const rsql[R_NSTMTS] = {
 
 struct store {
 	char *path;
+	int wal_frames;      /* pages in the WAL after the last commit (wal hook) */
+	int ckpt_tried_at;   /* wal_frames when a checkpoint last left pages behind */
 	sqlite3 *w;
 	sqlite3_stmt *ws[W_NSTMTS];
 	pthread_mutex_t rlock;
@@ -183,6 +185,36 @@ static int open_db(sqlite3 **db, const char *path, int flags, char *err, size_t 
 	return 0;
 }
 
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+
+	(void)db;
+	(void)name;
+	st->wal_frames = frames;
+	if (frames < st->ckpt_tried_at)
+		st->ckpt_tried_at = 0; /* the WAL was restarted */
+	return SQLITE_OK;
+}
+
+void store_checkpoint(struct store *st, int idle)
+{
+	int log = 0, done = 0;
+
+	if (st->wal_frames < (idle ? STORE_CKPT_IDLE_FRAMES : STORE_CKPT_BUSY_FRAMES))
+		return;
+	/* While signatures wait, and a reader's snapshot left pages behind last
+	 * time, try again only once the WAL has grown by another threshold's
+	 * worth. When idle, always try: the reader may be gone. */
+	if (!idle && st->ckpt_tried_at &&
+	    st->wal_frames - st->ckpt_tried_at < STORE_CKPT_IDLE_FRAMES)
+		return;
+	if (sqlite3_wal_checkpoint_v2(st->w, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+	    SQLITE_OK)
+		return;
+	st->ckpt_tried_at = done < log ? st->wal_frames : 0;
+}
+
 int store_open(struct store **out, const char *path, char *err, size_t errlen)
 {
 	struct store *st;
@@ -207,6 +239,8 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 		goto fail;
 	if (migrate(st->w, err, errlen) != 0)
 		goto fail;
+	sqlite3_wal_autocheckpoint(st->w, 0);
+	sqlite3_wal_hook(st->w, wal_hook, st);
 	for (i = 0; i < W_NSTMTS; i++) {
 		if (sqlite3_prepare_v3(st->w, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->ws[i],
 				       NULL) != SQLITE_OK) {

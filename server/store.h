@@ -54,6 +54,16 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n,
  * Writer thread only. */
 int store_delete(struct store *st, const char *email_norm, int *deleted, int64_t *count);
 
+/* WAL checkpoints are the writer's to run, at moments of its choosing
+ * (automatic checkpoints would stall whichever commit crossed the
+ * threshold). Copies the WAL back into the database when it holds at least
+ * STORE_CKPT_IDLE_FRAMES pages and the writer is idle, or at least
+ * STORE_CKPT_BUSY_FRAMES pages in any case. PASSIVE: never waits for readers
+ * (a long export simply holds it back). Writer thread only. */
+#define STORE_CKPT_IDLE_FRAMES 1000
+#define STORE_CKPT_BUSY_FRAMES 8000
+void store_checkpoint(struct store *st, int idle);
+
 /* The stored total (O(1)). Writer thread or start-up only. */
 int64_t store_count(struct store *st);
 

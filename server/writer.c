@@ -121,6 +121,15 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&w.lock);
 		commit_batch(batch, n);
 		pthread_mutex_lock(&w.lock);
+		/* Checkpoint in the gaps between batches; only a WAL grown large
+		 * forces one while signatures are waiting. */
+		{
+			int idle = w.head == NULL;
+
+			pthread_mutex_unlock(&w.lock);
+			store_checkpoint(w.st, idle);
+			pthread_mutex_lock(&w.lock);
+		}
 	}
 	pthread_mutex_unlock(&w.lock);
 	return NULL;
