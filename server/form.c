@@ -297,6 +297,11 @@ int form_decode(const char *body, size_t len, struct form_kvs *out)
 			bad = 1;
 			if (form_unescape(p, klen, 1, &kv->key, &dlen, &bad) != 0)
 				goto fail;
+			/* A raw NUL byte in the key itself: it matches no name. */
+			if (strlen(kv->key) != dlen) {
+				free(kv->key);
+				kv->key = NULL;
+			}
 		}
 		/* Without '=', the value is "" (an empty slice of p). */
 		vp = eq ? eq + 1 : p + plen;
@@ -631,6 +636,12 @@ static enum form_error form_text(const struct form_kvs *kvs, const char *s, size
 	if (utf8_graphemes(norm, len) > max_chars || (!is_comment && len > FORM_NAME_MAX_BYTES)) {
 		free(norm);
 		return FORM_ERR_TOO_LONG;
+	}
+	/* Checked again after NFC, which can split one mark into two: what is
+	 * stored must pass the same rules when it is submitted again. */
+	if (!form_stream_safe(norm, len)) {
+		free(norm);
+		return FORM_ERR_INVALID;
 	}
 	*dst = norm;
 	return FORM_OK;

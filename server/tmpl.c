@@ -158,7 +158,7 @@ int tmpl_render(struct buf *out, const char *src, size_t len, tmpl_lookup_fn loo
 {
 	struct tmpl_state st;
 	size_t start = out->len;
-	const char *p = src, *end = src + len, *open, *close;
+	const char *p = src, *end, *open, *close;
 
 	memset(&st, 0, sizeof st);
 	st.out = out;
@@ -171,6 +171,7 @@ int tmpl_render(struct buf *out, const char *src, size_t len, tmpl_lookup_fn loo
 		tmpl_fail(&st, "no template");
 		goto fail;
 	}
+	end = src == NULL ? src : src + len;
 
 	while (p < end) {
 		int raw;

@@ -290,7 +290,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   (first.len == 0 || memcmp(bare.data, first.data, first.len) == 0));
 	}
 
-	/* No template: empty renders nothing; missing is an error. */
+	/* No template: empty renders nothing; missing is an error. (tmpl.c
+	 * once computed src + len before checking src for NULL: UBSan.) */
 	{
 		struct buf none = BUF_INIT;
 		const char *err = "unset";

@@ -738,6 +738,48 @@ static void test_names(void)
 	is_str(form_error_key(FORM_OK), "", "FORM_OK has no message");
 }
 
+/* Regressions found by the fuzzers (tests/fuzz). */
+static void test_regressions(void)
+{
+	/* A raw NUL byte inside a key must not let it pass for a shorter key. */
+	static const char body[] = "name\0junk=Bob&email=a%40b.c&country=KH";
+	struct form_kvs kvs;
+	struct form_sig sig;
+	char mark[64];
+	size_t i;
+
+	memset(&kvs, 0, sizeof kvs);
+	memset(&sig, 0, sizeof sig);
+	ok(form_decode(body, sizeof body - 1, &kvs) == 0, "raw NUL in a key: decodes");
+	ok(form_get(&kvs, "name", NULL) == NULL, "raw NUL in a key: 'name\\0junk' is not 'name'");
+	ok(form_validate(&kvs, &sig) > 0 && sig.err[FORM_NAME] == FORM_ERR_REQUIRED,
+	   "raw NUL in a key: the name counts as missing");
+	form_sig_free(&sig);
+	form_kvs_free(&kvs);
+
+	/* NFC splits U+0344 into two marks: 20 of them are 40 after NFC, over
+	 * the stream-safe limit, so the name is refused rather than stored in a
+	 * form that would be refused when submitted again. */
+	{
+		struct buf b = BUF_INIT;
+
+		buf_puts(&b, "name=a");
+		for (i = 0; i < 20; i++)
+			buf_puts(&b, "%CD%84");
+		buf_puts(&b, "&email=a%40b.org&country=KH");
+		memset(&kvs, 0, sizeof kvs);
+		memset(&sig, 0, sizeof sig);
+		form_decode(b.data, b.len, &kvs);
+		form_validate(&kvs, &sig);
+		snprintf(mark, sizeof mark, "%d", (int)sig.err[FORM_NAME]);
+		ok(sig.err[FORM_NAME] == FORM_ERR_INVALID,
+		   "20 x U+0344 (40 marks after NFC): refused (err %s)", mark);
+		form_sig_free(&sig);
+		form_kvs_free(&kvs);
+		buf_free(&b);
+	}
+}
+
 /* Random bodies: nothing may crash (ASan/UBSan watch), and whatever comes
  * out must hold the documented invariants. */
 static void test_random(void)
@@ -810,6 +852,7 @@ int main(void)
 	test_checkboxes();
 	test_raw();
 	test_names();
+	test_regressions();
 	test_random();
 	return done_testing();
 }
