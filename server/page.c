@@ -182,6 +182,8 @@ static void base_ctx(struct render_ctx *c, enum lang lang, const char *path, int
 	set(c, "goal", c->goal);
 	set(c, "goal_raw", c->goal_raw);
 	set(c, "percent", c->percent);
+	/* "1 person has signed", "2 people have signed". */
+	set(c, "count_after", page_message(lang, count == 1 ? "count.after.one" : "count.after"));
 }
 
 /* Renders body template `name` into the layout. Appends to out. */
