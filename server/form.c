@@ -178,7 +178,7 @@ static size_t utf8_cut(const char *s, size_t n, size_t max)
 
 /* ---- urlencoded bodies ------------------------------------------------- */
 
-static int hexval(unsigned char c)
+int form_hex_digit(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -217,8 +217,8 @@ static int form_unescape(const char *s, size_t n, int keep_raw, char **out, size
 		} else if (p[i] == '%') {
 			hi = lo = -1;
 			if (n - i >= 3) {
-				hi = hexval(p[i + 1]);
-				lo = hexval(p[i + 2]);
+				hi = form_hex_digit(p[i + 1]);
+				lo = form_hex_digit(p[i + 2]);
 			}
 			if (hi < 0 || lo < 0) {
 				*bad = 1;

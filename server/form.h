@@ -107,6 +107,9 @@ const char *form_field_name(enum form_field f);
 /* i18n key of an error, e.g. "err.required". */
 const char *form_error_key(enum form_error e);
 
+/* The value of a hexadecimal digit, or -1. */
+int form_hex_digit(unsigned char c);
+
 /* UTF-8 helpers, exported for the unit tests and other modules. */
 int utf8_valid(const char *s, size_t n);
 /* Number of extended grapheme clusters in valid UTF-8 s[0..n). */

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "form.h"
 #include "log.h"
 #include "page.h"
 #include "route.h"
@@ -42,16 +43,6 @@ static struct MHD_Daemon *daemon_;
 static const struct config *cfg_;
 static MHD_socket quiesced_fd = MHD_INVALID_SOCKET;
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 static char *tls_cert, *tls_key;
 
 /* Reads a whole (small) file into a NUL-terminated malloc'd string. */
@@ -322,13 +313,12 @@ static enum MHD_Result queue(struct http_req *r, unsigned status, struct MHD_Res
 	return ret;
 }
 
-static struct MHD_Response *make(unsigned status, const char *ctype, const void *data,
-				 size_t len, enum MHD_ResponseMemoryMode mode)
+static struct MHD_Response *make(const char *ctype, const void *data, size_t len,
+				 enum MHD_ResponseMemoryMode mode)
 {
 	struct MHD_Response *resp =
 		MHD_create_response_from_buffer(len, (void *)data, mode);
 
-	(void)status;
 	if (resp == NULL)
 		return NULL;
 	http_add_security_headers(resp);
@@ -341,7 +331,7 @@ static struct MHD_Response *make(unsigned status, const char *ctype, const void 
 enum MHD_Result http_send(struct http_req *r, unsigned status, const char *ctype,
 			  const void *data, size_t len)
 {
-	return queue(r, status, make(status, ctype, data, len, MHD_RESPMEM_MUST_COPY));
+	return queue(r, status, make(ctype, data, len, MHD_RESPMEM_MUST_COPY));
 }
 
 enum MHD_Result http_send_buf(struct http_req *r, unsigned status, const char *ctype,
@@ -358,7 +348,7 @@ enum MHD_Result http_send_buf(struct http_req *r, unsigned status, const char *c
 	p = buf_steal(b, &len);
 	if (p == NULL)
 		return MHD_NO;
-	resp = make(status, ctype, p, len, MHD_RESPMEM_MUST_FREE);
+	resp = make(ctype, p, len, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(p);
 		return MHD_NO;
@@ -390,7 +380,7 @@ static enum MHD_Result send_error_with(struct http_req *r, unsigned status, cons
 	p = buf_steal(&b, &len);
 	if (p == NULL)
 		return MHD_NO;
-	resp = make(status, ctype, p, len, MHD_RESPMEM_MUST_FREE);
+	resp = make(ctype, p, len, MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(p);
 		return MHD_NO;
@@ -415,7 +405,7 @@ enum MHD_Result http_send_retry(struct http_req *r, unsigned status, int seconds
 
 enum MHD_Result http_redirect(struct http_req *r, unsigned status, const char *location)
 {
-	struct MHD_Response *resp = make(status, NULL, "", 0, MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *resp = make(NULL, "", 0, MHD_RESPMEM_PERSISTENT);
 
 	if (resp == NULL)
 		return MHD_NO;
@@ -447,7 +437,8 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 	while (*in) {
 		int hi, lo;
 
-		if (in[0] == '%' && (hi = hexval(in[1])) >= 0 && (lo = hexval(in[2])) >= 0 &&
+		if (in[0] == '%' && (hi = form_hex_digit((unsigned char)in[1])) >= 0 &&
+		    (lo = form_hex_digit((unsigned char)in[2])) >= 0 &&
 		    (hi | lo) != 0) {
 			*out++ = (char)(hi * 16 + lo);
 			in += 3;

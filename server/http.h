@@ -35,7 +35,7 @@
 #define HTTP_SERVICE_UNAVAILABLE 503
 
 struct sign_state;
-struct export_state;
+struct store;
 
 /* Per-request state, in *req_cls; freed when the request completes. */
 struct http_req {
@@ -48,7 +48,6 @@ struct http_req {
 	int body_too_large;
 	enum lang lang;
 	struct sign_state *sign;     /* owned, freed by sign_free() */
-	struct export_state *export; /* owned by the response once queued */
 	void *state;                 /* other handlers' state, freed with state_free */
 	void (*state_free)(void *state);
 };
@@ -112,6 +111,10 @@ enum MHD_Result api_healthz(struct http_req *r);
 enum MHD_Result admin_page(struct http_req *r);
 enum MHD_Result admin_export(struct http_req *r);
 enum MHD_Result admin_delete(struct http_req *r);
+
+/* The database the read-side routes use (api.c, admin.c). Start-up only. */
+void api_set_store(struct store *st);
+void admin_set_store(struct store *st);
 
 /* sign.c */
 int sign_init(void);

@@ -20,9 +20,6 @@
 #include "store.h"
 #include "writer.h"
 
-void api_set_store(struct store *st);
-void admin_set_store(struct store *st);
-
 const struct asset *asset_find(const char *name)
 {
 	size_t i;

@@ -28,7 +28,6 @@ struct sign_state {
 	struct form_kvs kvs;
 	struct form_sig sig;
 	_Atomic int status;        /* enum writer_status */
-	int queued;
 };
 
 static atomic_int busy;           /* sign_state objects alive */
@@ -257,6 +256,5 @@ enum MHD_Result sign_post(struct http_req *r)
 		MHD_resume_connection(r->conn);
 		return MHD_YES;
 	}
-	s->queued = 1;
 	return MHD_YES;
 }

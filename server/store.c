@@ -84,12 +84,6 @@ struct store {
 	sqlite3_stmt *rs[R_NSTMTS];
 };
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define STORE_WAL_LIMIT_STR STR(STORE_WAL_LIMIT_VALUE)
-#define STORE_WAL_LIMIT_VALUE 8388608
-_Static_assert(STORE_WAL_LIMIT_VALUE == STORE_WAL_LIMIT_BYTES, "keep the two in step");
-
 struct store_cursor {
 	sqlite3 *db;
 	sqlite3_stmt *st;
@@ -218,9 +212,12 @@ void store_checkpoint(struct store *st, int idle)
 int store_open(struct store **out, const char *path, char *err, size_t errlen)
 {
 	struct store *st;
+	char wal_limit_sql[64];
 	int i;
 
 	*out = NULL;
+	snprintf(wal_limit_sql, sizeof wal_limit_sql, "PRAGMA journal_size_limit = %d",
+		 STORE_WAL_LIMIT_BYTES);
 	st = calloc(1, sizeof *st);
 	if (st == NULL || (st->path = strdup(path)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -235,7 +232,7 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	if (exec(st->w, "PRAGMA journal_mode = WAL", err, errlen) != 0 ||
 	    exec(st->w, "PRAGMA synchronous = FULL", err, errlen) != 0 ||
 	    exec(st->w, "PRAGMA foreign_keys = ON", err, errlen) != 0 ||
-	    exec(st->w, "PRAGMA journal_size_limit = " STORE_WAL_LIMIT_STR, err, errlen) != 0)
+	    exec(st->w, wal_limit_sql, err, errlen) != 0)
 		goto fail;
 	if (migrate(st->w, err, errlen) != 0)
 		goto fail;
