@@ -359,10 +359,8 @@ enum MHD_Result admin_export(struct http_req *r)
 
 /* POST /admin/delete: erase one signature by email, through the writer. */
 struct delete_state {
-	struct writer_item item; /* first: on_deleted recovers the state */
-	struct MHD_Connection *conn;
+	struct http_pending pending; /* first */
 	char *email_norm;
-	_Atomic int status;
 };
 
 static void delete_free(void *p)
@@ -373,14 +371,6 @@ static void delete_free(void *p)
 		return;
 	free(d->email_norm);
 	free(d);
-}
-
-static void on_deleted(struct writer_item *item, enum writer_status status)
-{
-	struct delete_state *d = (struct delete_state *)item;
-
-	atomic_store(&d->status, (int)status);
-	MHD_resume_connection(d->conn);
 }
 
 static enum MHD_Result admin_result(struct http_req *r, unsigned status, const char *key)
@@ -403,10 +393,10 @@ enum MHD_Result admin_delete(struct http_req *r)
 	size_t len, a, b, i;
 
 	if (d != NULL) {
-		if (atomic_load(&d->status) != WRITER_OK)
+		if (atomic_load(&d->pending.status) != WRITER_OK)
 			return http_send_retry(r, HTTP_SERVICE_UNAVAILABLE, 5);
 		return admin_result(r, HTTP_OK,
-				    d->item.deleted ? "admin.delete.done" : "admin.delete.none");
+				    d->pending.item.deleted ? "admin.delete.done" : "admin.delete.none");
 	}
 	if (!authorized(r, &ret))
 		return ret;
@@ -440,14 +430,7 @@ enum MHD_Result admin_delete(struct http_req *r)
 			d->email_norm[i] = (char)(d->email_norm[i] + 32);
 	r->state = d;
 	r->state_free = delete_free;
-	d->conn = r->conn;
-	d->item.op = WRITER_DELETE;
-	d->item.sig.email_norm = d->email_norm;
-	d->item.done = on_deleted;
-	MHD_suspend_connection(r->conn);
-	if (writer_submit(&d->item) != 0) {
-		atomic_store(&d->status, WRITER_FAILED);
-		MHD_resume_connection(r->conn);
-	}
-	return MHD_YES;
+	d->pending.item.op = WRITER_DELETE;
+	d->pending.item.sig.email_norm = d->email_norm;
+	return http_submit(r, &d->pending);
 }

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +271,29 @@ void http_add_security_headers(struct MHD_Response *resp)
 void http_add_frameable_headers(struct MHD_Response *resp)
 {
 	add_headers(resp, 1);
+}
+
+/* Writer thread: the item is committed (or not). Wake the connection. */
+static void pending_done(struct writer_item *item, enum writer_status status)
+{
+	struct http_pending *p = (struct http_pending *)item;
+
+	atomic_store(&p->status, (int)status);
+	MHD_resume_connection(p->conn);
+}
+
+enum MHD_Result http_submit(struct http_req *r, struct http_pending *p)
+{
+	p->conn = r->conn;
+	p->item.done = pending_done;
+	/* Suspend before queueing, so the writer can never resume a connection
+	 * that is not yet suspended. */
+	MHD_suspend_connection(r->conn);
+	if (writer_submit(&p->item) != 0) {
+		atomic_store(&p->status, WRITER_FAILED);
+		MHD_resume_connection(r->conn);
+	}
+	return MHD_YES;
 }
 
 int http_base_url(struct http_req *r, struct buf *out)

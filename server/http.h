@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "config.h"
 #include "i18n.h"
+#include "writer.h"
 
 /* Limits, with their units. */
 #define HTTP_MAX_BODY_BYTES 16384          /* request body (POST /sign) */
@@ -98,6 +99,21 @@ enum MHD_Result http_send_error(struct http_req *r, unsigned status);
 /* 429/503 with Retry-After. */
 enum MHD_Result http_send_retry(struct http_req *r, unsigned status, int seconds);
 enum MHD_Result http_redirect(struct http_req *r, unsigned status, const char *location);
+
+/* A request waiting for the writer: its connection is suspended until the
+ * writer has committed (or failed) its item. Embed it first in the route's
+ * state; status is read when the handler is called again after the resume. */
+struct http_pending {
+	struct writer_item item;
+	struct MHD_Connection *conn;
+	_Atomic int status; /* enum writer_status */
+};
+
+/* Suspends r's connection and queues p->item (whose op and sig the caller
+ * has filled) to the writer; the writer's done() resumes the connection.
+ * When the writer refuses the item, status is WRITER_FAILED and the
+ * connection is resumed at once. Returns MHD_YES. */
+enum MHD_Result http_submit(struct http_req *r, struct http_pending *p);
 
 /* Route handlers (defined in the route files). */
 enum MHD_Result page_index(struct http_req *r);

@@ -23,11 +23,9 @@
 #define SIGN_TOKEN_MAX_AGE_S (7L * 24 * 3600)
 
 struct sign_state {
-	struct writer_item item;   /* first: done() recovers the state from it */
-	struct MHD_Connection *conn;
+	struct http_pending pending; /* first */
 	struct form_kvs kvs;
 	struct form_sig sig;
-	_Atomic int status;        /* enum writer_status */
 };
 
 static atomic_int busy;           /* sign_state objects alive */
@@ -86,15 +84,6 @@ void sign_free(struct sign_state *s)
 	form_sig_free(&s->sig);
 	free(s);
 	atomic_fetch_sub(&busy, 1);
-}
-
-/* Writer thread: the row is committed (or not). Wake the connection. */
-static void on_done(struct writer_item *item, enum writer_status status)
-{
-	struct sign_state *s = (struct sign_state *)item;
-
-	atomic_store(&s->status, (int)status);
-	MHD_resume_connection(s->conn);
 }
 
 static int is_form_type(const char *ct)
@@ -192,7 +181,7 @@ enum MHD_Result sign_post(struct http_req *r)
 
 	if (s != NULL) {
 		/* Called again after the writer resumed us. */
-		if (atomic_load(&s->status) == WRITER_OK)
+		if (atomic_load(&s->pending.status) == WRITER_OK)
 			return answer_ok(r, json);
 		return http_send_retry(r, HTTP_SERVICE_UNAVAILABLE, 5);
 	}
@@ -210,7 +199,6 @@ enum MHD_Result sign_post(struct http_req *r)
 		return http_send_retry(r, HTTP_SERVICE_UNAVAILABLE, 5);
 	atomic_fetch_add(&busy, 1);
 	r->sign = s;
-	s->conn = r->conn;
 	if (form_decode(r->body.data ? r->body.data : "", r->body.len, &s->kvs) != 0)
 		return http_send_error(r, HTTP_PAYLOAD_TOO_LARGE);
 	/* The form says which language it was shown in. */
@@ -239,22 +227,13 @@ enum MHD_Result sign_post(struct http_req *r)
 	if (atomic_load(&shutting_down))
 		return http_send_retry(r, HTTP_SERVICE_UNAVAILABLE, 5);
 
-	s->item.sig.signed_at = http_now_ms() / 1000;
-	s->item.sig.name = s->sig.name;
-	s->item.sig.email = s->sig.email;
-	s->item.sig.email_norm = s->sig.email_norm;
-	s->item.sig.country = s->sig.country;
-	s->item.sig.comment = s->sig.comment ? s->sig.comment : "";
-	s->item.sig.is_public = s->sig.is_public;
-	s->item.sig.updates = s->sig.updates;
-	s->item.done = on_done;
-	/* Suspend before queueing, so the writer can never resume a connection
-	 * that is not yet suspended. */
-	MHD_suspend_connection(r->conn);
-	if (writer_submit(&s->item) != 0) {
-		atomic_store(&s->status, WRITER_FAILED);
-		MHD_resume_connection(r->conn);
-		return MHD_YES;
-	}
-	return MHD_YES;
+	s->pending.item.sig.signed_at = http_now_ms() / 1000;
+	s->pending.item.sig.name = s->sig.name;
+	s->pending.item.sig.email = s->sig.email;
+	s->pending.item.sig.email_norm = s->sig.email_norm;
+	s->pending.item.sig.country = s->sig.country;
+	s->pending.item.sig.comment = s->sig.comment ? s->sig.comment : "";
+	s->pending.item.sig.is_public = s->sig.is_public;
+	s->pending.item.sig.updates = s->sig.updates;
+	return http_submit(r, &s->pending);
 }
