@@ -32,21 +32,39 @@ if (count && window.fetch && !(nav.connection && nav.connection.saveData)) {
 const form = $('sign-form');
 if (form) {
   const m = form.dataset, box = $('error-summary'), btn = $('sign-submit'), label = btn && btn.textContent;
-  const FIELDS = ['name', 'email', 'country', 'comment', 'public', 'updates'];
+  const FIELDS = ['name', 'email', 'country', 'comment', 'public', 'public_name', 'updates'];
   const EMAIL = /^[\w.!#$%&'*+\/=?^`{|}~-]+@[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?(?:\.[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?)*$/i;
-  const CTRL = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]/;
+  const CTRL = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/, CTRL1 = /[\0-\x1f\x7f-\x9f\u2028\u2029]/;
+  /* Invisible characters that could change how text is shown (the server's list, roughly). */
+  let HIDDEN = null;
+  try { HIDDEN = new RegExp('(?![\\u200b-\\u200d])[\\p{Cf}\\u115f\\u1160\\u3164\\uffa0\\ufdd0-\\ufdef]', 'u'); } catch (e) { /* the server checks */ }
   const seg = window.Intl && Intl.Segmenter && new Intl.Segmenter();
-  const len = (s) => Array.from(seg ? seg.segment(s) : s).length; /* graphemes */
+  const chars = (s) => Array.from(seg ? seg.segment(s) : s, (x) => x.segment || x); /* graphemes */
+  const len = (s) => chars(s).length;
   const el = (n) => form.elements.namedItem(n);
+  /* The first refused character, worded as the server does: "U+202E (position 5)". */
+  const bad = (v, ctrl) => {
+    const cs = chars(v);
+    for (let i = 0; i < cs.length; i++) {
+      const c = cs[i], hit = ctrl.exec(c) || (HIDDEN && c.codePointAt(0) !== 0x1f3f4 && HIDDEN.exec(c));
+      if (hit) {
+        return (ctrl.test(c) ? m.msgControl : m.msgChar)
+          .replace('{char}', 'U+' + hit[0].codePointAt(0).toString(16).toUpperCase().padStart(4, '0'))
+          .replace('{pos}', i + 1);
+      }
+    }
+    return '';
+  };
   let busy = false;
   form.noValidate = true;
 
   const check = (n) => {
     const f = el(n), v = f && f.type !== 'checkbox' ? f.value.trim() : '';
-    if (n === 'name') return !v ? m.msgRequired : /[\t\n\r]/.test(v) || CTRL.test(v) ? m.msgControl : len(v) > 100 ? m.msgTooLong : '';
+    if (n === 'name') return !v ? m.msgRequired : bad(v, CTRL1) || (len(v) > 100 ? m.msgTooLong : '');
+    if (n === 'public_name') return !el('public').checked ? '' : !v ? m.msgPnRequired : bad(v, CTRL1) || (len(v) > 40 ? m.msgPnTooLong : '');
     if (n === 'email') return !v ? m.msgRequired : v.length > 254 || !EMAIL.test(v) ? m.msgEmail : '';
     if (n === 'country') return v ? '' : m.msgCountry;
-    if (n === 'comment') return CTRL.test(v) ? m.msgControl : len(v) > 1000 ? m.msgTooLong : '';
+    if (n === 'comment') return bad(v, CTRL) || (len(v) > 1000 ? m.msgTooLong : '');
     return '';
   };
   const mark = (n, text) => {
@@ -88,10 +106,16 @@ if (form) {
     const a = ev.target.closest && ev.target.closest('#error-summary a'), f = a && el(a.hash.slice(1));
     if (f) { ev.preventDefault(); f.focus(); }
   });
-  /* A field marked wrong is checked again while it is being corrected. */
+  /* A field marked wrong is checked again while it is being corrected. The public
+   * name is required while the public box is ticked. */
+  const pub = el('public'), pn = el('public_name');
+  const sync = () => { if (pub && pn) pn.required = pub.checked; };
+  sync();
   form.addEventListener('input', (ev) => {
     const f = ev.target;
+    if (f === pub) sync();
     if (f.getAttribute('aria-invalid') === 'true' && FIELDS.includes(f.name)) mark(f.name, check(f.name));
+    if (f === pub && pn && pn.getAttribute('aria-invalid') === 'true') mark('public_name', check('public_name'));
   });
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -34,7 +34,7 @@ function M.sign_request(tag, tid)
     "&email=" .. p[2] .. "." .. tag .. "." .. tid .. "." .. n .. "%40example.org" ..
     "&country=" .. countries[n % #countries + 1] ..
     "&comment=" .. comments[n % #comments + 1] ..
-    "&public=1&updates=" .. (n % 3 == 0 and "1" or "") ..
+    "&public=1&public_name=" .. p[1] .. "&updates=" .. (n % 3 == 0 and "1" or "") ..
     "&lang=en&token=&website="
   return wrk.format("POST", "/sign", form_headers, body)
 end

@@ -17,7 +17,11 @@ struct asset {
 extern const struct asset assets[];
 extern const size_t assets_count;
 
-/* The asset with that name, or NULL. */
+/* The asset with that name, or NULL. Defined in the generated assets_gen.c. */
 const struct asset *asset_find(const char *name);
+/* Migration i (0-based: db/001_init.sql is 0), or NULL past the last one.
+ * The migrations are the .sql files under db/ in meson's asset list, in
+ * order. */
+const struct asset *asset_migration(int i);
 
 #endif

@@ -9,9 +9,12 @@
 #include <string.h>
 #include <sys/random.h>
 
-static char admin_hash[AUTH_HASH_HEX + 1];
 static unsigned char form_key[32];
 static size_t form_key_len;
+/* The key of auth_client_hash, drawn at every start; the context holds it
+ * already absorbed and is copied for each hash. Written once, at start-up. */
+static struct hmac_sha256_ctx client_ctx;
+static int client_ready;
 
 int auth_random(void *p, size_t n)
 {
@@ -65,22 +68,6 @@ int auth_equal(const void *a, const void *b, size_t n)
 	return diff == 0;
 }
 
-void auth_set_admin_hash(const char *hex)
-{
-	snprintf(admin_hash, sizeof admin_hash, "%s", hex);
-}
-
-int auth_admin_ok(const char *token, size_t len)
-{
-	char h[AUTH_HASH_HEX + 1];
-
-	if (admin_hash[0] == '\0' || token == NULL || len == 0)
-		return 0;
-	/* Hashing first makes the comparison independent of the token's length. */
-	auth_sha256_hex(h, token, len);
-	return auth_equal(h, admin_hash, AUTH_HASH_HEX);
-}
-
 void auth_set_form_key(const unsigned char *key, size_t n)
 {
 	if (n > sizeof form_key)
@@ -89,12 +76,18 @@ void auth_set_form_key(const unsigned char *key, size_t n)
 	form_key_len = n;
 }
 
-static void form_mac(char out[33], long long t)
+/* Token times of at most this many digits are seconds (the format before
+ * 0.3; milliseconds have 13 digits until the year 2286). */
+#define AUTH_FORM_SECONDS_DIGITS 11
+
+/* The MAC of a token issued at t: "form-ms:<t>" for milliseconds, the old
+ * "form:<t>" for seconds, so one can never pass for the other. */
+static void form_mac(char out[33], long long t, int ms)
 {
 	struct hmac_sha256_ctx ctx;
 	unsigned char d[SHA256_DIGEST_SIZE];
-	char msg[32];
-	int n = snprintf(msg, sizeof msg, "form:%lld", t);
+	char msg[40];
+	int n = snprintf(msg, sizeof msg, ms ? "form-ms:%lld" : "form:%lld", t);
 
 	hmac_sha256_set_key(&ctx, form_key_len, form_key);
 	hmac_sha256_update(&ctx, (size_t)n, (const uint8_t *)msg);
@@ -102,12 +95,12 @@ static void form_mac(char out[33], long long t)
 	auth_hex(out, d, 16);
 }
 
-void auth_form_token(char out[AUTH_FORM_TOKEN_MAX], int64_t now)
+void auth_form_token(char out[AUTH_FORM_TOKEN_MAX], int64_t now_ms)
 {
 	char mac[33];
 
-	form_mac(mac, (long long)now);
-	snprintf(out, AUTH_FORM_TOKEN_MAX, "%lld.%s", (long long)now, mac);
+	form_mac(mac, (long long)now_ms, 1);
+	snprintf(out, AUTH_FORM_TOKEN_MAX, "%lld.%s", (long long)now_ms, mac);
 }
 
 int64_t auth_form_token_time(const char *tok, size_t len)
@@ -116,13 +109,41 @@ int64_t auth_form_token_time(const char *tok, size_t len)
 	long long t = 0;
 	size_t i;
 
-	/* Digits, a dot, 32 hex digits; nothing else. */
-	for (i = 0; i < len && i < 19 && tok[i] >= '0' && tok[i] <= '9'; i++)
+	/* 1 to 18 digits (no overflow), a dot, 32 hex digits; nothing else. */
+	for (i = 0; i < len && i < 18 && tok[i] >= '0' && tok[i] <= '9'; i++)
 		t = t * 10 + (tok[i] - '0');
 	if (i == 0 || i >= len || tok[i] != '.' || len - i - 1 != 32)
 		return -1;
-	form_mac(mac, t);
+	form_mac(mac, t, i > AUTH_FORM_SECONDS_DIGITS);
 	if (!auth_equal(mac, tok + i + 1, 32))
 		return -1;
-	return t;
+	return i > AUTH_FORM_SECONDS_DIGITS ? t : t * 1000;
+}
+
+int auth_client_key_init(void)
+{
+	unsigned char key[32];
+
+	if (auth_random(key, sizeof key) != 0)
+		return -1;
+	hmac_sha256_set_key(&client_ctx, sizeof key, key);
+	memset(key, 0, sizeof key);
+	client_ready = 1;
+	return 0;
+}
+
+uint64_t auth_client_hash(const void *p, size_t n)
+{
+	struct hmac_sha256_ctx ctx = client_ctx;
+	unsigned char d[SHA256_DIGEST_SIZE];
+	uint64_t h = 0;
+	size_t i;
+
+	if (!client_ready)
+		return 0;
+	hmac_sha256_update(&ctx, n, p);
+	hmac_sha256_digest(&ctx, sizeof d, d);
+	for (i = 0; i < 8; i++)
+		h = h << 8 | d[i];
+	return h ? h : 1;
 }

@@ -127,3 +127,15 @@ char *buf_steal(struct buf *b, size_t *len)
 	buf_init(b);
 	return p;
 }
+
+uint64_t buf_fnv1a(const void *p, size_t n)
+{
+	const unsigned char *q = p;
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n--) {
+		h ^= *q++;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
 	char *data;   /* always NUL-terminated when len > 0 or after buf_cstr() */
@@ -32,5 +33,9 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 const char *buf_cstr(struct buf *b);
 /* Hands the data to the caller (who frees it with free()) and resets b. */
 char *buf_steal(struct buf *b, size_t *len);
+
+/* FNV-1a 64 of p[0..n): a fast, unkeyed content hash, for ETags only.
+ * Never for anything that names a client (see auth_client_hash). */
+uint64_t buf_fnv1a(const void *p, size_t n);
 
 #endif

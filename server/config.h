@@ -9,23 +9,13 @@
 #define CONFIG_DEFAULT_MIN_FILL 2      /* seconds between page load and submit */
 #define CONFIG_DEFAULT_PER_IP 128      /* connections per address (a phone opens ~6;
 					* carrier-grade NAT puts many phones on one address) */
+#define CONFIG_SUBNET_FACTOR 4        /* --per-subnet-limit default: this many addresses' worth */
 #define CONFIG_MAX_GOAL 1000000000L
+#define CONFIG_DEFAULT_SESSION_IDLE 43200 /* seconds an admin session lasts unused: 12 h */
 #define CONFIG_MAX_TRUSTED 16          /* CIDRs in --trust-proxy */
 /* A proxy on the same machine (Caddy, nginx) connects over loopback; nobody
  * else can, so its X-Forwarded-For is believed unless told otherwise. */
 #define CONFIG_DEFAULT_TRUST "127.0.0.0/8,::1/128"
-
-/* A parsed --trust-proxy entry. */
-struct cidr {
-	int family;                    /* AF_INET or AF_INET6 */
-	unsigned char addr[16];
-	unsigned bits;
-};
-
-/* Parses "10.0.0.0/8,::1" into out (up to max). Returns the count, or -1. */
-int config_parse_cidrs(const char *s, struct cidr *out, int max);
-/* 1 when the address (4 or 16 bytes of family) lies in one of the CIDRs. */
-int cidr_match(const struct cidr *list, int n, int family, const unsigned char *addr);
 
 struct config {
 	unsigned port;
@@ -38,17 +28,47 @@ struct config {
 	const char *public_url;  /* "https://example.org" without trailing slash, or NULL */
 	unsigned threads;        /* 0: one per core */
 	long per_ip_limit;       /* open connections per client address; 0: off */
+	long per_subnet_limit;   /* open connections per IPv4 /24 or IPv6 /48; 0: off */
+	long max_connections;    /* open connections in all; 0: sized to the machine */
+	const char *proxy_protocol; /* "CIDR[,CIDR...]" whose connections begin with a
+				     * PROXY v1 header naming the client; NULL: none */
 	const char *trust_proxy; /* "CIDR[,CIDR...]" whose X-Forwarded-For is believed ("": none) */
 	const char *tls_cert;    /* PEM file: serve HTTPS directly */
 	const char *tls_key;
 	long hsts;               /* Strict-Transport-Security max-age; -1: automatic */
-	const char *command;     /* NULL (serve) or "backup" */
-	const char *backup_file; /* petitiond backup FILE */
+	const char *user;        /* --user: started as root, serve as this account */
+	int allow_root;          /* PETITIOND_ALLOW_ROOT=1: serve as root without --user */
+	int listen_fd;           /* a listening socket main made as root before becoming
+				  * --user (a port below 1024), for the HTTP layer to
+				  * serve on; -1: the HTTP layer binds cfg->port itself */
+	const char *command;     /* NULL (serve), or a subcommand: "backup", "restore",
+				  * "check", "healthcheck", "admin", "content",
+				  * "export", "stats", "delete", "import" */
+	const char *command_file;/* backup FILE, restore BACKUP; admin: what to do */
+	const char *command_arg; /* a command's second argument (admin add NAME) */
+	long admin_session_idle; /* seconds a signed-in admin session lasts unused */
+	int force;               /* backup --force: replace an existing FILE */
+	int dry_run;             /* content load --dry-run: check, say, change nothing */
+	const char *url;         /* healthcheck --url (NULL: /healthz of --bind/--port) */
+	/* numbers area: export, stats, delete (cli_numbers.c parses the values) */
+	const char *format;      /* export --format csv|json (NULL: csv) */
+	const char *since;       /* export --since YYYY-MM-DD (UTC day, inclusive) */
+	const char *until;       /* export --until YYYY-MM-DD (UTC day, inclusive) */
+	const char *country;     /* export --country CC */
+	const char *source;      /* export --source, import --source: online|paper|event */
+	int updates_only;        /* export --updates: only signers who want news */
+	int json;                /* stats --json */
+	const char *email;       /* delete --email ADDRESS */
+	int add_valid;           /* import --add-valid: add the valid rows even when some are not */
+	const char *metrics_bind;/* --metrics-bind ADDR:PORT: GET /metrics open there */
 };
 
 /* Fills cfg from defaults, then the environment, then argv (flags win).
- * On --help/--version prints to stdout and exits 0; on an unknown flag or a
- * bad value prints one line naming the flag to stderr and exits 2. */
+ * argv[1] may name a subcommand (backup, restore, check, healthcheck); its
+ * own arguments and flags follow it, with every server flag. On --help (of
+ * the server or of a subcommand) or --version prints to stdout and exits 0;
+ * on an unknown flag, a missing argument or a bad value prints one line
+ * naming it to stderr and exits 2. */
 void config_load(struct config *cfg, int argc, char **argv);
 
 #endif

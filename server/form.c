@@ -1,6 +1,8 @@
 /* form.c -- decoding, validating and normalizing the signature form. */
 #include "form.h"
 
+#include <inttypes.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
  * (an emoji family is 25 bytes) but refuses a "zalgo" name whose 100
  * graphemes each carry dozens of combining marks. */
 #define FORM_NAME_MAX_BYTES ((size_t)FORM_NAME_MAX_CHARS * 32)
+#define FORM_PUBLIC_NAME_MAX_BYTES ((size_t)FORM_PUBLIC_NAME_MAX_CHARS * 32)
 /* Longest run of combining marks (non-starters) in a text, as in the
  * Unicode Stream-Safe Text Format (UAX #15). No real text in any script
  * comes near it; without it a 16 KiB run of marks costs NFC's canonical
@@ -254,14 +257,14 @@ int form_decode(const char *body, size_t len, struct form_kvs *out)
 	if (len == 0)
 		return 0;
 	if (body == NULL || len == SIZE_MAX)
-		return -1;
+		return FORM_DECODE_NOMEM;
 
 	/* Count the non-empty pairs first: the cap is checked before any
 	 * allocation. */
 	for (i = 0, seg = 0; i <= len; i++) {
 		if (i == len || body[i] == '&') {
 			if (i > seg && ++count > FORM_MAX_FIELDS)
-				return -1;
+				return FORM_DECODE_TOO_MANY;
 			seg = i + 1;
 		}
 	}
@@ -269,7 +272,7 @@ int form_decode(const char *body, size_t len, struct form_kvs *out)
 		return 0;
 	out->v = calloc(count, sizeof *out->v);
 	if (out->v == NULL)
-		return -1;
+		return FORM_DECODE_NOMEM;
 
 	for (i = 0, seg = 0; i <= len; i++) {
 		const char *p, *eq, *vp;
@@ -315,7 +318,7 @@ int form_decode(const char *body, size_t len, struct form_kvs *out)
 
 fail:
 	form_kvs_free(out);
-	return -1;
+	return FORM_DECODE_NOMEM;
 }
 
 /* Frees every pair and empties kvs. Accepts NULL and an emptied kvs. */
@@ -364,6 +367,7 @@ static const char *const form_names[FORM_NFIELDS] = {
 	[FORM_COMMENT] = "comment",
 	[FORM_PUBLIC] = "public",
 	[FORM_UPDATES] = "updates",
+	[FORM_PUBLIC_NAME] = "public_name",
 };
 /* clang-format on */
 
@@ -390,6 +394,8 @@ const char *form_error_key(enum form_error e)
 		return "err.invalid";
 	case FORM_ERR_REPEATED:
 		return "err.repeated";
+	case FORM_ERR_CHAR:
+		return "err.char";
 	case FORM_OK:
 	default:
 		return "";
@@ -486,29 +492,153 @@ static int form_bad_escape(const struct form_kvs *kvs, const char *v, size_t n)
 	return kvs->malformed && n > 0 && memchr(v, '%', n) != NULL;
 }
 
-/*
- * Checks the trimmed valid UTF-8 s[0..n) for control characters: every Cc
- * (NUL included), except TAB, CR and LF when allow_breaks is set; U+2028
- * and U+2029 too when it is not. Returns non-zero when one is found.
- */
-static int form_has_control(const char *s, size_t n, int allow_breaks)
+/* ---- characters of displayed text ------------------------------------- */
+
+/* ZWSP, ZWNJ, ZWJ: invisible, but Khmer (word breaks, shaping) and emoji
+ * sequences need them, so they are the format characters a text may keep. */
+static int form_zero_width(int32_t cp)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
+	return cp >= 0x200B && cp <= 0x200D;
+}
+
+/*
+ * Whether cp may not appear in a signer's text (FORM_ERR_CHAR): a format
+ * character (Cf) other than ZWSP/ZWNJ/ZWJ, which covers the bidi controls
+ * (U+061C, U+200E, U+200F, U+202A..202E, U+2066..2069), the word joiner
+ * and invisible operators, BOM, soft hyphen and the tags; the default-
+ * ignorable code points that are still unassigned (U+2065, U+FFF0..FFF8,
+ * U+E0000..E0FFF but the variation selectors U+E0100..E01EF), refused by
+ * range so an older Unicode table cannot let them through; the Hangul
+ * fillers, letters that show nothing; and the noncharacters.
+ */
+static int form_hidden_char(int32_t cp)
+{
+	if (cp < 0xAD)
+		return 0; /* ASCII and C1 (controls are checked before) */
+	if (form_zero_width(cp))
+		return 0;
+	if ((cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE)
+		return 1;
+	if (cp == 0x115F || cp == 0x1160 || cp == 0x3164 || cp == 0xFFA0)
+		return 1;
+	if (cp == 0x2065 || (cp >= 0xFFF0 && cp <= 0xFFF8))
+		return 1;
+	if (cp >= 0xE0000 && cp <= 0xE0FFF)
+		return cp < 0xE0100 || cp > 0xE01EF;
+	return utf8proc_category(cp) == UTF8PROC_CATEGORY_CF;
+}
+
+/* Whether cp shows nothing by itself: white space, ZWSP/ZWNJ/ZWJ and the
+ * default-ignorable marks (variation selectors, CGJ, ...). A text of only
+ * these is empty to a reader. */
+static int form_invisible(int32_t cp)
+{
+	return uni_space(cp) || form_zero_width(cp) ||
+	       (cp >= 0xAD && utf8proc_get_property(cp)->ignorable);
+}
+
+static int form_letter(int32_t cp)
+{
+	utf8proc_category_t cat;
+
+	if (cp < 0x80)
+		return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+	cat = utf8proc_category(cp);
+	return cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LL ||
+	       cat == UTF8PROC_CATEGORY_LT || cat == UTF8PROC_CATEGORY_LM ||
+	       cat == UTF8PROC_CATEGORY_LO;
+}
+
+/*
+ * The three RGI subdivision flags are U+1F3F4 followed by tag letters and
+ * CANCEL TAG (UTS #51): England, Scotland, Wales. Given the bytes right
+ * after a U+1F3F4 in the valid UTF-8 s[0..n), returns the length of such a
+ * tag run (CANCEL TAG included), or 0 when none follows. Any other use of
+ * tags (which can hide arbitrary ASCII text) is refused.
+ */
+static size_t form_flag_tags(const unsigned char *s, size_t n)
+{
+	static const char *const flags[] = {"gbeng", "gbsct", "gbwls"};
+	char tag[8];
+	size_t i = 0, k = 0, f, used;
 	int32_t cp;
 
-	while (i < n) {
-		i += utf8_next(p + i, n - i, &cp);
-		if (cp < 0)
-			return 1;
-		if (allow_breaks && (cp == '\t' || cp == '\r' || cp == '\n'))
-			continue;
-		if (!allow_breaks && (cp == 0x2028 || cp == 0x2029))
-			return 1;
-		if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
-			return 1;
+	while (i < n && k < sizeof tag - 1) {
+		used = utf8_next(s + i, n - i, &cp);
+		if (cp < 0xE0061 || cp > 0xE007A)
+			break;
+		tag[k++] = (char)(cp - 0xE0000);
+		i += used;
+	}
+	tag[k] = '\0';
+	if (i >= n)
+		return 0;
+	used = utf8_next(s + i, n - i, &cp);
+	if (cp != 0xE007F)
+		return 0;
+	for (f = 0; f < sizeof flags / sizeof flags[0]; f++) {
+		if (strcmp(tag, flags[f]) == 0)
+			return i + used;
 	}
 	return 0;
+}
+
+/* What one pass over a text found. */
+struct form_scan {
+	enum form_error err; /* FORM_OK, FORM_ERR_CONTROL or FORM_ERR_CHAR */
+	uint32_t bad_cp;     /* the first offending code point */
+	size_t bad_pos;      /* its grapheme cluster, 1-based */
+	int letter;          /* a letter (L*) was seen */
+	int visible;         /* something other than form_invisible() was seen */
+};
+
+/*
+ * Scans the trimmed valid UTF-8 s[0..n) once, stopping at the first
+ * character the field refuses: a control character (every Cc, NUL
+ * included, except TAB, CR and LF when allow_breaks is set; U+2028 and
+ * U+2029 too when it is not) gives FORM_ERR_CONTROL, a form_hidden_char()
+ * FORM_ERR_CHAR. Positions are counted in grapheme clusters exactly as
+ * utf8_graphemes() counts them.
+ */
+static void form_scan_text(const char *s, size_t n, int allow_breaks, struct form_scan *sc)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	utf8proc_int32_t state = 0, prev = -1;
+	size_t i = 0, used, clusters = 0, tags_end = 0;
+	int32_t cp;
+
+	memset(sc, 0, sizeof *sc);
+	while (i < n) {
+		used = utf8_next(p + i, n - i, &cp);
+		if (cp < 0) { /* not reached: the caller checked the encoding */
+			sc->err = FORM_ERR_CHAR;
+			sc->bad_cp = 0xFFFD;
+			sc->bad_pos = clusters + 1;
+			return;
+		}
+		if (prev < 0 || utf8proc_grapheme_break_stateful(prev, cp, &state))
+			clusters++;
+		prev = cp;
+		if (!(allow_breaks && (cp == '\t' || cp == '\r' || cp == '\n')) &&
+		    (cp < 0x20 || (cp >= 0x7F && cp < 0xA0) ||
+		     (!allow_breaks && (cp == 0x2028 || cp == 0x2029)))) {
+			sc->err = FORM_ERR_CONTROL;
+		} else if (i >= tags_end && form_hidden_char(cp)) {
+			sc->err = FORM_ERR_CHAR;
+		}
+		if (sc->err != FORM_OK) {
+			sc->bad_cp = (uint32_t)cp;
+			sc->bad_pos = clusters;
+			return;
+		}
+		if (cp == 0x1F3F4)
+			tags_end = i + used + form_flag_tags(p + i + used, n - i - used);
+		if (!sc->visible && !form_invisible(cp))
+			sc->visible = 1;
+		if (!sc->letter && form_letter(cp))
+			sc->letter = 1;
+		i += used;
+	}
 }
 
 /* Whether the valid UTF-8 s[0..n) is "stream-safe": no more than
@@ -588,15 +718,35 @@ static size_t form_unify_newlines(char *s, size_t n)
 	return o;
 }
 
+/* The free-text fields and their limits. */
+enum form_text_kind { FORM_TEXT_NAME, FORM_TEXT_PUBLIC_NAME, FORM_TEXT_COMMENT };
+
+struct form_text_rules {
+	size_t max_chars; /* graphemes */
+	size_t max_bytes; /* after NFC; 0: no byte cap of its own */
+	int is_comment;   /* optional, TAB/CR/LF allowed, no letter needed */
+};
+
+static const struct form_text_rules form_text_rules[] = {
+	[FORM_TEXT_NAME] = {FORM_NAME_MAX_CHARS, FORM_NAME_MAX_BYTES, 0},
+	[FORM_TEXT_PUBLIC_NAME] = {FORM_PUBLIC_NAME_MAX_CHARS, FORM_PUBLIC_NAME_MAX_BYTES, 0},
+	[FORM_TEXT_COMMENT] = {FORM_COMMENT_MAX_CHARS, 0, 1},
+};
+
 /*
- * Validates a free-text field (name or comment) given once, as s[0..n).
- * On success stores the normalized value in *dst (malloc'd) and returns
- * FORM_OK; otherwise returns the error. *oom is set when memory ran out.
+ * Validates a free-text field (name, public_name or comment) given once,
+ * as s[0..n). On success stores the normalized value in *dst (malloc'd)
+ * and returns FORM_OK; otherwise returns the error, and for
+ * FORM_ERR_CONTROL and FORM_ERR_CHAR sets *bad_cp and *bad_pos. *oom is
+ * set when memory ran out.
  */
 static enum form_error form_text(const struct form_kvs *kvs, const char *s, size_t n,
-				 int is_comment, char **dst, int *oom)
+				 enum form_text_kind kind, char **dst, uint32_t *bad_cp,
+				 size_t *bad_pos, int *oom)
 {
-	size_t max_chars = is_comment ? FORM_COMMENT_MAX_CHARS : FORM_NAME_MAX_CHARS;
+	const struct form_text_rules *rules = &form_text_rules[kind];
+	int is_comment = rules->is_comment;
+	struct form_scan sc;
 	char *tmp, *norm;
 	size_t len;
 	int r;
@@ -604,19 +754,27 @@ static enum form_error form_text(const struct form_kvs *kvs, const char *s, size
 	if (!utf8_valid(s, n) || form_bad_escape(kvs, s, n))
 		return FORM_ERR_ENCODING;
 	s = utf8_trim(s, &n);
-	if (n == 0) {
+	form_scan_text(s, n, is_comment, &sc);
+	if (sc.err != FORM_OK) {
+		*bad_cp = sc.bad_cp;
+		*bad_pos = sc.bad_pos;
+		return sc.err;
+	}
+	/* Nothing a reader could see (ZWSP alone, say) is no value at all. */
+	if (!sc.visible) {
 		if (!is_comment)
 			return FORM_ERR_REQUIRED;
 		*dst = form_strndup("", 0);
 		*oom = *dst == NULL;
 		return FORM_OK;
 	}
-	if (form_has_control(s, n, is_comment))
-		return FORM_ERR_CONTROL;
 	/* Cheap bounds first, so NFC never runs on absurd text. NFC shrinks
 	 * UTF-8 by at most a factor of three (Hangul jamo). */
-	if (!is_comment && n > 4 * (size_t)FORM_NAME_MAX_BYTES)
+	if (rules->max_bytes && n > 4 * rules->max_bytes)
 		return FORM_ERR_TOO_LONG;
+	/* A name is written with letters: "123", "!!!" or emoji alone are not. */
+	if (!is_comment && !sc.letter)
+		return FORM_ERR_INVALID;
 	if (!form_stream_safe(s, n))
 		return FORM_ERR_INVALID;
 
@@ -633,7 +791,8 @@ static enum form_error form_text(const struct form_kvs *kvs, const char *s, size
 	if (r > 0)
 		return FORM_ERR_ENCODING;
 	len = strlen(norm);
-	if (utf8_graphemes(norm, len) > max_chars || (!is_comment && len > FORM_NAME_MAX_BYTES)) {
+	if (utf8_graphemes(norm, len) > rules->max_chars ||
+	    (rules->max_bytes && len > rules->max_bytes)) {
 		free(norm);
 		return FORM_ERR_TOO_LONG;
 	}
@@ -701,8 +860,6 @@ static int email_valid(const char *s, size_t n)
 static enum form_error form_email(const struct form_kvs *kvs, const char *s, size_t n,
 				  struct form_sig *sig, int *oom)
 {
-	size_t i;
-
 	if (!utf8_valid(s, n) || form_bad_escape(kvs, s, n))
 		return FORM_ERR_ENCODING;
 	s = utf8_trim(s, &n);
@@ -714,16 +871,14 @@ static enum form_error form_email(const struct form_kvs *kvs, const char *s, siz
 		return FORM_ERR_INVALID;
 	/* ASCII only, so already NFC. */
 	sig->email = form_strndup(s, n);
-	sig->email_norm = form_strndup(s, n);
+	sig->email_norm = malloc(n + 1);
 	if (sig->email == NULL || sig->email_norm == NULL) {
 		*oom = 1;
 		return FORM_OK;
 	}
-	for (i = 0; i < n; i++) {
-		char c = sig->email_norm[i];
-
-		if (c >= 'A' && c <= 'Z')
-			sig->email_norm[i] = (char)(c - 'A' + 'a');
+	if (form_email_norm(s, n, sig->email_norm, n + 1) != (int)n) {
+		*oom = 1; /* not reached: a valid address of n bytes fits */
+		return FORM_OK;
 	}
 	return FORM_OK;
 }
@@ -831,7 +986,11 @@ int form_validate(const struct form_kvs *kvs, struct form_sig *sig)
 			form_find(kvs, form_names[f], &o);
 			rv = o.val;
 			rn = o.vlen;
-			if (o.count > 1) {
+			if (f == FORM_PUBLIC_NAME && !sig->is_public) {
+				/* Not to be published: ignored, never kept (FORM_PUBLIC
+				 * comes before FORM_PUBLIC_NAME, so is_public is known). */
+				e = FORM_OK;
+			} else if (o.count > 1) {
 				e = FORM_ERR_REPEATED;
 			} else if (o.count == 0) {
 				if (f == FORM_COMMENT) {
@@ -841,9 +1000,14 @@ int form_validate(const struct form_kvs *kvs, struct form_sig *sig)
 					e = FORM_ERR_REQUIRED;
 				}
 			} else if (f == FORM_NAME) {
-				e = form_text(kvs, rv, rn, 0, &sig->name, &oom);
+				e = form_text(kvs, rv, rn, FORM_TEXT_NAME, &sig->name,
+					      &sig->bad_cp[f], &sig->bad_pos[f], &oom);
+			} else if (f == FORM_PUBLIC_NAME) {
+				e = form_text(kvs, rv, rn, FORM_TEXT_PUBLIC_NAME, &sig->public_name,
+					      &sig->bad_cp[f], &sig->bad_pos[f], &oom);
 			} else if (f == FORM_COMMENT) {
-				e = form_text(kvs, rv, rn, 1, &sig->comment, &oom);
+				e = form_text(kvs, rv, rn, FORM_TEXT_COMMENT, &sig->comment,
+					      &sig->bad_cp[f], &sig->bad_pos[f], &oom);
 			} else if (f == FORM_EMAIL) {
 				e = form_email(kvs, rv, rn, sig, &oom);
 			} else {
@@ -872,7 +1036,64 @@ void form_sig_free(struct form_sig *sig)
 	free(sig->email_norm);
 	free(sig->country);
 	free(sig->comment);
+	free(sig->public_name);
 	for (f = 0; f < FORM_NFIELDS; f++)
 		free(sig->raw[f]);
 	memset(sig, 0, sizeof *sig);
+}
+
+/* ---- messages and shared normalization ---------------------------------- */
+
+/* Appends tmpl with {char} and {pos} filled in; see form.h. */
+int form_error_text(struct buf *out, const char *tmpl, const struct form_sig *sig,
+		    enum form_field f)
+{
+	int detail = sig != NULL && (unsigned)f < FORM_NFIELDS && sig->bad_pos[f] > 0;
+	const char *p = tmpl ? tmpl : "", *brace;
+
+	while (*p) {
+		if (strncmp(p, "{char}", 6) == 0) {
+			if (detail)
+				buf_printf(out, "U+%04" PRIX32, sig->bad_cp[f]);
+			else
+				buf_putc(out, '?');
+			p += 6;
+		} else if (strncmp(p, "{pos}", 5) == 0) {
+			if (detail)
+				buf_printf(out, "%zu", sig->bad_pos[f]);
+			else
+				buf_putc(out, '?');
+			p += 5;
+		} else {
+			/* Copy up to the next '{' (at least one byte). */
+			brace = strchr(p + 1, '{');
+			if (brace == NULL)
+				brace = p + strlen(p);
+			buf_append(out, p, (size_t)(brace - p));
+			p = brace;
+		}
+	}
+	return out->oom ? -1 : 0;
+}
+
+/* Trims and ASCII-lower-cases an address into out; see form.h. */
+int form_email_norm(const char *s, size_t n, char *out, size_t outlen)
+{
+	const char *t;
+	size_t i;
+
+	if (out != NULL && outlen > 0)
+		out[0] = '\0';
+	if (s == NULL || out == NULL)
+		return -1;
+	t = utf8_trim(s, &n);
+	if (n >= outlen || n > INT_MAX || (n > 0 && memchr(t, '\0', n) != NULL))
+		return -1;
+	for (i = 0; i < n; i++) {
+		char c = t[i];
+
+		out[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	out[n] = '\0';
+	return (int)n;
 }

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "assets.h"
+#include "hdr.h"
 
 struct entry {
 	char *key;
@@ -136,41 +137,12 @@ int lang_parse(const char *s, enum lang *out)
 
 enum lang lang_negotiate(const char *query, const char *al)
 {
-	enum lang best = LANG_EN, l;
-	double bestq = -1;
+	enum lang l;
+	int i;
 
 	if (lang_parse(query, &l))
 		return l;
 	/* Accept-Language: "km-KH,km;q=0.9,en-US;q=0.8" */
-	while (al && *al) {
-		const char *end = strchr(al, ',');
-		size_t len = end ? (size_t)(end - al) : strlen(al);
-		const char *semi = memchr(al, ';', len);
-		size_t taglen = semi ? (size_t)(semi - al) : len;
-		double q = 1.0;
-		int i;
-
-		while (taglen && (*al == ' ' || *al == '\t')) {
-			al++;
-			taglen--;
-			len--;
-		}
-		if (semi) {
-			const char *qs = strstr(semi, "q=");
-
-			if (qs && qs < al + len)
-				q = strtod(qs + 2, NULL);
-		}
-		for (i = 0; i < LANG_COUNT; i++) {
-			if (taglen >= 2 && strncasecmp(al, codes[i], 2) == 0 &&
-			    (taglen == 2 || al[2] == '-' || al[2] == ' ') && q > 0 && q > bestq) {
-				best = (enum lang)i;
-				bestq = q;
-			}
-		}
-		if (end == NULL)
-			break;
-		al = end + 1;
-	}
-	return best;
+	i = hdr_lang_pick(al, codes, LANG_COUNT);
+	return i >= 0 ? (enum lang)i : LANG_EN;
 }

@@ -1,75 +1,81 @@
 /* main.c -- petitiond: start-up, signals, orderly shutdown.
  *
- * Start: flags → strings → database (migrated) → secrets → writer → pages →
- * HTTP. Stop (SIGINT/SIGTERM): stop accepting, refuse new signatures, commit
- * and answer everything queued, let answers go out, close the database. */
+ * Start: umask 077 → flags (a subcommand goes to cli.c) → root? bind, then
+ * become --user → strings → database (locked, checked, migrated) → secrets
+ * (one transaction) → writer → pages → HTTP. Stop (SIGINT/SIGTERM): stop
+ * accepting, refuse new signatures, commit and answer everything queued, let
+ * answers go out, close the database. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "assets.h"
+#include "app.h"
 #include "auth.h"
+#include "cli.h"
+#include "clock.h"
 #include "config.h"
 #include "http.h"
 #include "i18n.h"
 #include "log.h"
-#include "page.h"
-#include "ratelimit.h"
+#include "priv.h"
 #include "store.h"
+#include "view.h"
 #include "writer.h"
 
-const struct asset *asset_find(const char *name)
-{
-	size_t i;
+/* First-start setup, done in one transaction (setup_secrets): the admin
+ * token's hash and the form key are read, or made and stored, together. */
+struct setup {
+	const struct config *cfg;
+	char token[2 * AUTH_TOKEN_BYTES + 1]; /* a new admin token to print, or "" */
+};
 
-	for (i = 0; i < assets_count; i++)
-		if (strcmp(assets[i].name, name) == 0)
-			return &assets[i];
-	return NULL;
-}
-
-/* Sets up the admin token: the flag's, the stored hash, or a new one printed
- * once. Only the SHA-256 of a generated token is written to the database. */
-static void setup_admin(struct store *st, const struct config *cfg)
+/* Sets up the account "owner": its token is --admin-token's when given
+ * (set at every start, re-enabled if it was revoked); else the one stored;
+ * else, on the first start, a new one (put in s->token, printed once the
+ * transaction has committed). Only SHA-256 hashes are written to the
+ * database. Other accounts are the `petitiond admin` commands' and the
+ * /admin/admins page's. Returns 0 or -1. */
+static int setup_admin(struct store *st, struct setup *s)
 {
-	char hash[AUTH_HASH_HEX + 1], *stored;
+	char hash[AUTH_HASH_HEX + 1], err[256];
 	unsigned char raw[AUTH_TOKEN_BYTES];
-	char token[2 * AUTH_TOKEN_BYTES + 1];
+	int64_t now = clock_now_ms() / 1000;
+	int rc;
 
-	if (cfg->admin_token != NULL) {
-		auth_sha256_hex(hash, cfg->admin_token, strlen(cfg->admin_token));
-		auth_set_admin_hash(hash);
-		return;
+	if (s->cfg->admin_token != NULL) {
+		auth_sha256_hex(hash, s->cfg->admin_token, strlen(s->cfg->admin_token));
+		rc = store_admin_owner_set(st, now, hash, "--admin-token", err, sizeof err);
+		if (rc == 2)
+			log_warn("admin: the account '" STORE_ADMIN_OWNER "' was revoked; "
+				 "--admin-token enables it again");
+		else if (rc == 1)
+			log_info("admin: the account '" STORE_ADMIN_OWNER "' now has the token of "
+				 "--admin-token; its sessions signed in with another one ended");
+		return rc < 0 ? -1 : 0;
 	}
-	stored = store_get_setting(st, "admin_token_sha256");
-	if (stored != NULL && strlen(stored) == AUTH_HASH_HEX) {
-		auth_set_admin_hash(stored);
-		free(stored);
-		log_info("admin token: set on first start (only its hash is stored); "
-			 "pass --admin-token to use another");
-		return;
+	rc = store_admin_owner_exists(st);
+	if (rc != 0) {
+		if (rc > 0)
+			log_info("admin: the token of the account '" STORE_ADMIN_OWNER "' was set on "
+				 "the first start (only its hash is stored); `petitiond admin rotate "
+				 STORE_ADMIN_OWNER "` makes a new one");
+		return rc < 0 ? -1 : 0;
 	}
-	free(stored);
 	if (auth_random(raw, sizeof raw) != 0)
 		fatal("cannot read random bytes for the admin token");
-	auth_hex(token, raw, sizeof raw);
-	auth_sha256_hex(hash, token, strlen(token));
-	if (store_set_setting(st, "admin_token_sha256", hash) != 0)
-		fatal("cannot store the admin token's hash");
-	auth_set_admin_hash(hash);
-	printf("\n  Admin token (shown only this once, keep it safe):\n\n    %s\n\n"
-	       "  Use it as the password at /admin (any user name), or as\n"
-	       "  'Authorization: Bearer TOKEN'. Only its hash is stored.\n\n",
-	       token);
-	fflush(stdout);
-	memset(token, 0, sizeof token);
+	auth_hex(s->token, raw, sizeof raw);
+	auth_sha256_hex(hash, s->token, strlen(s->token));
+	memset(raw, 0, sizeof raw);
+	return store_admin_owner_set(st, now, hash, "first start", err, sizeof err) < 0 ? -1 : 0;
 }
 
 /* The key that signs form tokens, kept in the database so pages served
- * before a restart still work after it. */
-static void setup_form_key(struct store *st)
+ * before a restart still work after it. Returns 0 or -1. */
+static int setup_form_key(struct store *st)
 {
 	unsigned char key[32];
 	char hex[65], *stored = store_get_setting(st, "form_key");
@@ -85,69 +91,151 @@ static void setup_form_key(struct store *st)
 		if (auth_random(key, sizeof key) != 0)
 			fatal("cannot read random bytes for the form key");
 		auth_hex(hex, key, sizeof key);
-		if (store_set_setting(st, "form_key", hex) != 0)
-			fatal("cannot store the form key");
+		if (store_set_setting(st, "form_key", hex) != 0) {
+			free(stored);
+			return -1;
+		}
 	}
 	free(stored);
 	auth_set_form_key(key, sizeof key);
+	return 0;
+}
+
+static int setup_secrets(struct store *st, void *ctx)
+{
+	return setup_admin(st, ctx) != 0 || setup_form_key(st) != 0 ? -1 : 0;
+}
+
+/* Reads or makes the secrets in one transaction (two servers racing on a new
+ * database could otherwise each print a token; the database lock already
+ * keeps a second one out), then prints a new admin token once. */
+static void setup(struct store *st, const struct config *cfg)
+{
+	struct setup s;
+	char err[512];
+
+	memset(&s, 0, sizeof s);
+	s.cfg = cfg;
+	if (store_transaction(st, setup_secrets, &s, err, sizeof err) != 0)
+		fatal("cannot store the admin token's hash and the form key: %s", err);
+	if (s.token[0] != '\0') {
+		printf("\n  Admin token of the account '" STORE_ADMIN_OWNER "' (shown only this "
+		       "once, keep it safe):\n\n    %s\n\n"
+		       "  Sign in with it at /admin/login, use it as the password at /admin\n"
+		       "  (any user name), or as 'Authorization: Bearer TOKEN'. Only its hash\n"
+		       "  is stored. More organizers: petitiond admin add NAME.\n\n",
+		       s.token);
+		fflush(stdout);
+	}
+	memset(&s, 0, sizeof s);
+}
+
+/* Started as root: bind the port (only when it takes root: below 1024), then
+ * become --user for good, before the database is opened, so that every file
+ * the server makes belongs to that user. */
+static void drop_privileges(struct config *cfg)
+{
+	char err[512];
+
+	if (priv_check(cfg, err, sizeof err) != 0)
+		fatal("%s", err);
+	if (geteuid() == 0 && cfg->user == NULL)
+		log_warn("serving as root (PETITIOND_ALLOW_ROOT=1): a flaw in petitiond would "
+			 "own the machine; use --user NAME outside a local trial");
+	if (!priv_needs_drop(cfg))
+		return;
+	if (cfg->port < 1024 && (cfg->listen_fd = priv_listen(cfg, err, sizeof err)) < 0)
+		fatal("%s", err);
+	if (priv_drop(cfg->user, err, sizeof err) != 0)
+		fatal("%s", err);
+	log_info("serving as user %s (uid %u)", cfg->user, (unsigned)getuid());
+}
+
+/* Releases what start-up built, in the reverse order. */
+static void app_free(struct app *a)
+{
+	moderation_free(a);
+	admin_free(a);
+	sign_free(a);
+	static_free(a);
+	page_free(a);
+	view_free();
+	admin_life_free(a);
+	admin_content_free(a);
+	ratelimit_free(a->ratelimit);
+	writer_free(a->writer);
+	store_close(a->st);
 }
 
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	struct store *st;
+	struct app app;
+	struct http_hooks hooks;
+	struct http_server *srv;
 	sigset_t sigs;
 	char err[512];
 	int sig;
 
+	/* Every file made from here on (database, WAL, lock, backups) is the
+	 * owner's alone. */
+	umask(077);
 	config_load(&cfg, argc, argv);
-	if (cfg.command != NULL) {
-		if (strcmp(cfg.command, "backup") == 0 && cfg.backup_file != NULL) {
-			if (store_backup(cfg.db, cfg.backup_file, err, sizeof err) != 0) {
-				fprintf(stderr, "petitiond: backup failed: %s\n", err);
-				return 1;
-			}
-			printf("petitiond: backed up %s to %s (integrity ok)\n", cfg.db,
-			       cfg.backup_file);
-			return 0;
-		}
-		fprintf(stderr, "petitiond: unknown command '%s' (see --help)\n", cfg.command);
-		return 2;
-	}
+	if (cfg.command != NULL)
+		return cli_run(&cfg);
 	/* Block the stop signals in every thread; main waits for them below. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	drop_privileges(&cfg);
 
+	memset(&app, 0, sizeof app);
+	app.cfg = &cfg;
+	if (auth_client_key_init() != 0)
+		fatal("cannot read random bytes for the client key");
 	if (i18n_init(err, sizeof err) != 0)
 		fatal("strings: %s", err);
-	if (store_open(&st, cfg.db, err, sizeof err) != 0)
+	if (store_open(&app.st, cfg.db, err, sizeof err) != 0)
 		fatal("database: %s", err);
-	setup_admin(st, &cfg);
-	setup_form_key(st);
-	if (ratelimit_init(cfg.rate_limit) != 0)
+	setup(app.st, &cfg);
+	/* The lifecycle settings (status, deadline, goal, time zone): read before
+	 * the writer starts, published before any page renders. */
+	if (admin_life_init(&app, err, sizeof err) != 0)
+		fatal("lifecycle settings: %s", err);
+	/* The campaign's texts: the built-in ones seeded where a language has
+	 * none, then loaded, before the writer starts and any page renders. */
+	if (admin_content_init(&app, err, sizeof err) != 0)
+		fatal("texts: %s", err);
+	if ((app.ratelimit = ratelimit_new(cfg.rate_limit)) == NULL)
 		fatal("out of memory");
-	if (writer_start(st) != 0)
+	if ((app.writer = writer_start(app.st)) == NULL)
 		fatal("cannot start the writer thread");
-	api_set_store(st);
-	admin_set_store(st);
-	http_set_config(&cfg);
-	if (page_init(st, err, sizeof err) != 0)
+	if (view_init(err, sizeof err) != 0 || page_init(&app, err, sizeof err) != 0 ||
+	    static_init(&app, err, sizeof err) != 0)
 		fatal("pages: %s", err);
-	if (sign_init() != 0)
+	if (sign_init(&app) != 0 || admin_init(&app) != 0 || moderation_init(&app) != 0)
 		fatal("out of memory");
-	if (http_start(&cfg) != 0)
+
+	memset(&hooks, 0, sizeof hooks);
+	hooks.app = &app;
+	hooks.routes = app_routes;
+	hooks.nroutes = ROUTE_COUNT;
+	hooks.render_error = page_render_error;
+	hooks.admin_gate = admin_gate;
+	if (metrics_init(&app, err, sizeof err) != 0)
+		fatal("metrics: %s", err);
+	if ((srv = http_start(&cfg, &hooks)) == NULL)
 		fatal("cannot start the HTTP server");
 
 	if (cfg.bind && strchr(cfg.bind, ':'))
 		printf("petitiond: serving http://[%s]:%u/ (database %s, %lld signatures)\n",
-		       cfg.bind, cfg.port, cfg.db, (long long)writer_count());
+		       cfg.bind, cfg.port, cfg.db, (long long)writer_count(app.writer));
 	else
 		printf("petitiond: serving http://%s:%u/ (database %s, %lld signatures)\n",
 		       cfg.bind ? cfg.bind : "localhost", cfg.port, cfg.db,
-		       (long long)writer_count());
+		       (long long)writer_count(app.writer));
 	fflush(stdout);
 
 	do {
@@ -156,13 +244,12 @@ int main(int argc, char **argv)
 	} while (sig != SIGINT && sig != SIGTERM);
 
 	log_info("stopping: finishing queued signatures");
-	http_quiesce();
-	sign_shutdown();
-	writer_stop();
-	http_stop();
-	page_free();
-	sign_cleanup();
-	store_close(st);
+	http_quiesce(srv);
+	admin_stop(&app);
+	writer_stop(app.writer);
+	http_stop(srv);
+	metrics_stop(&app);
+	app_free(&app);
 	log_info("stopped");
 	return 0;
 }

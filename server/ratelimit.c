@@ -3,82 +3,70 @@
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "auth.h"
+#define RATELIMIT_PROBE 8 /* slots looked at per id: on a full window the stalest is reused */
 
-#define PROBE 8 /* slots looked at per key: on a full window the stalest is reused */
-
-struct slot {
-	uint64_t key;   /* 0: empty */
-	double tokens;
-	int64_t last_ms;
+struct ratelimit {
+	pthread_mutex_t lock;
+	long rate;
+	struct slot {
+		uint64_t id; /* 0: empty */
+		double tokens;
+		int64_t last_ms;
+	} *slots;
 };
 
-static struct slot *slots;
-static long rate;
-static unsigned char salt[16];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-
-int ratelimit_init(long per_minute)
+struct ratelimit *ratelimit_new(long per_minute)
 {
-	rate = per_minute;
-	if (rate <= 0)
-		return 0;
-	if (auth_random(salt, sizeof salt) != 0)
-		return -1;
-	slots = calloc(RATELIMIT_SLOTS, sizeof *slots);
-	return slots ? 0 : -1;
+	struct ratelimit *rl = calloc(1, sizeof *rl);
+
+	if (rl == NULL)
+		return NULL;
+	rl->rate = per_minute;
+	pthread_mutex_init(&rl->lock, NULL);
+	if (per_minute > 0 && (rl->slots = calloc(RATELIMIT_SLOTS, sizeof *rl->slots)) == NULL) {
+		ratelimit_free(rl);
+		return NULL;
+	}
+	return rl;
 }
 
-/* FNV-1a over salt and key: a keyed hash is enough here, the table never
- * leaves memory and an attacker cannot see it to aim collisions. */
-static uint64_t hash_key(const void *key, size_t len)
+void ratelimit_free(struct ratelimit *rl)
 {
-	const unsigned char *p = key;
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < sizeof salt; i++) {
-		h ^= salt[i];
-		h *= 1099511628211ULL;
-	}
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 1099511628211ULL;
-	}
-	return h ? h : 1;
+	if (rl == NULL)
+		return;
+	pthread_mutex_destroy(&rl->lock);
+	free(rl->slots);
+	free(rl);
 }
 
-int ratelimit_take(const void *key, size_t len, int64_t now_ms)
+int ratelimit_take(struct ratelimit *rl, uint64_t id, int64_t now_ms)
 {
-	uint64_t h;
 	struct slot *s = NULL, *victim = NULL;
 	double per_ms, burst;
 	int wait = 0;
 	size_t i, base;
 
-	if (rate <= 0 || slots == NULL)
+	if (rl == NULL || rl->rate <= 0 || rl->slots == NULL || id == 0)
 		return 0;
-	h = hash_key(key, len);
-	per_ms = (double)rate / 60000.0;
-	burst = (double)rate;
-	base = (size_t)(h % RATELIMIT_SLOTS);
-	pthread_mutex_lock(&lock);
-	for (i = 0; i < PROBE; i++) {
-		struct slot *c = &slots[(base + i) % RATELIMIT_SLOTS];
+	per_ms = (double)rl->rate / 60000.0;
+	burst = (double)rl->rate;
+	base = (size_t)(id % RATELIMIT_SLOTS);
+	pthread_mutex_lock(&rl->lock);
+	for (i = 0; i < RATELIMIT_PROBE; i++) {
+		struct slot *c = &rl->slots[(base + i) % RATELIMIT_SLOTS];
 
-		if (c->key == h) {
+		if (c->id == id) {
 			s = c;
 			break;
 		}
-		if (victim == NULL || c->key == 0 || c->last_ms < victim->last_ms)
-			if (victim == NULL || victim->key != 0)
+		if (victim == NULL || c->id == 0 || c->last_ms < victim->last_ms)
+			if (victim == NULL || victim->id != 0)
 				victim = c;
 	}
 	if (s == NULL) {
 		s = victim;
-		s->key = h;
+		s->id = id;
 		s->tokens = burst;
 		s->last_ms = now_ms;
 	}
@@ -86,11 +74,10 @@ int ratelimit_take(const void *key, size_t len, int64_t now_ms)
 	if (s->tokens > burst)
 		s->tokens = burst;
 	s->last_ms = now_ms;
-	if (s->tokens >= 1.0) {
+	if (s->tokens >= 1.0)
 		s->tokens -= 1.0;
-	} else {
+	else
 		wait = (int)((1.0 - s->tokens) / per_ms / 1000.0) + 1;
-	}
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&rl->lock);
 	return wait;
 }

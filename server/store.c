@@ -5,37 +5,51 @@
  * The read statements share one read-only connection behind a mutex.
  * Every export opens a cursor with a connection of its own. */
 #include "store.h"
+#include "store_int.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "assets.h"
+#include "log.h"
 
-/* The migrations, in order. Migration i brings user_version from i to i + 1. */
-static const char *const migrations[] = {
-	"db/001_init.sql",
-	"db/002_meta.sql",
-	"db/003_flag_counters.sql",
-};
-#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+/* The migrations are the embedded assets named db/NNN_*.sql, in order
+ * (meson's one list, assets_gen.c); migration i brings user_version from i
+ * to i + 1. */
+static int nmigrations(void)
+{
+	int n = 0;
+
+	while (asset_migration(n) != NULL)
+		n++;
+	return n;
+}
 
 enum wstmt {
 	W_BEGIN,
 	W_COMMIT,
 	W_ROLLBACK,
 	W_INSERT,
+	W_TOUCH,
 	W_COUNT_ADD,
 	W_DAILY_ADD,
 	W_COUNT,
+	W_COUNTER,
 	W_GET_SETTING,
 	W_SET_SETTING,
-	W_FIND_EMAIL,
-	W_DELETE,
-	W_DAILY_SUB,
+	W_AGG_SLOT,
+	W_AGG_COUNTRY,
 	W_NSTMTS
 };
 
@@ -43,18 +57,25 @@ static const char *const wsql[W_NSTMTS] = {
 	[W_BEGIN] = "BEGIN IMMEDIATE",
 	[W_COMMIT] = "COMMIT",
 	[W_ROLLBACK] = "ROLLBACK",
-	[W_INSERT] = "INSERT INTO signatures (signed_at, name, email, email_norm, country, comment, public, updates)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (email_norm) DO NOTHING",
+	[W_INSERT] = "INSERT INTO signatures (signed_at, name, email, email_norm, country, comment,"
+		     " public, updates, public_name)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (email_norm) DO NOTHING",
+	/* A repeated email rewrites its index entry (same key, same row): the
+	 * B-tree work and the page written that a new row's insert costs. */
+	[W_TOUCH] = "UPDATE signatures SET email_norm = email_norm WHERE email_norm = ?1",
 	[W_COUNT_ADD] = "UPDATE counters SET value = max(value + ?1, 0) WHERE name = ?2",
 	[W_DAILY_ADD] = "INSERT INTO daily (day, n) VALUES (date(?1, 'unixepoch'), ?2)"
 			" ON CONFLICT (day) DO UPDATE SET n = n + excluded.n",
 	[W_COUNT] = "SELECT value FROM counters WHERE name = 'signatures'",
+	[W_COUNTER] = "SELECT value FROM counters WHERE name = ?1",
 	[W_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
 	[W_SET_SETTING] = "INSERT INTO settings (key, value) VALUES (?1, ?2)"
 			  " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	[W_FIND_EMAIL] = "SELECT id, signed_at, public, updates FROM signatures WHERE email_norm = ?1",
-	[W_DELETE] = "DELETE FROM signatures WHERE id = ?1",
-	[W_DAILY_SUB] = "UPDATE daily SET n = max(n - 1, 0) WHERE day = date(?1, 'unixepoch')",
+	/* charts: the aggregates (010_aggregates.sql, store_agg_batch). */
+	[W_AGG_SLOT] = "INSERT INTO agg_slot (t, n) VALUES (?1, ?2)"
+		       " ON CONFLICT (t) DO UPDATE SET n = n + excluded.n",
+	[W_AGG_COUNTRY] = "INSERT INTO agg_country (country, n) VALUES (?1, ?2)"
+			  " ON CONFLICT (country) DO UPDATE SET n = n + excluded.n",
 };
 
 enum rstmt {
@@ -67,7 +88,12 @@ enum rstmt {
 
 static const char *const rsql[R_NSTMTS] = {
 	[R_PING] = "SELECT value FROM counters WHERE name = 'signatures'",
-	[R_RECENT] = "SELECT name, country FROM signatures WHERE public = 1 ORDER BY id DESC LIMIT ?1",
+	/* Walks the partial index signatures_public, newest first, skipping
+	 * the rows organizers hid (008_moderation.sql: a probe of a small
+	 * table's primary key per row). */
+	[R_RECENT] = "SELECT public_name, country FROM signatures s WHERE public = 1 AND NOT EXISTS"
+		     " (SELECT 1 FROM moderation m WHERE m.id = s.id AND m.state = 'hidden')"
+		     " ORDER BY id DESC LIMIT ?1",
 	[R_DAILY] = "SELECT day, n FROM daily ORDER BY day DESC LIMIT ?1",
 	[R_FLAGS] = "SELECT (SELECT value FROM counters WHERE name = 'public'),"
 		    " (SELECT value FROM counters WHERE name = 'updates')",
@@ -75,6 +101,7 @@ static const char *const rsql[R_NSTMTS] = {
 
 struct store {
 	char *path;
+	int lock_fd;         /* flock(LOCK_EX) on path STORE_LOCK_SUFFIX, held until close */
 	int wal_frames;      /* pages in the WAL after the last commit (wal hook) */
 	int ckpt_tried_at;   /* wal_frames when a checkpoint last left pages behind */
 	sqlite3 *w;
@@ -114,21 +141,11 @@ static int user_version(sqlite3 *db)
 	return v;
 }
 
-int store_schema_version(void)
-{
-	return NMIGRATIONS;
-}
-
-int store_db_version(struct store *st)
-{
-	return user_version(st->w);
-}
-
 /* Applies the migrations the database lacks, all in one transaction, so a
  * crash half-way leaves the old schema intact. */
 static int migrate(sqlite3 *db, char *err, size_t errlen)
 {
-	int v, i;
+	int v, i, nmig = nmigrations();
 	char sql[64];
 
 	if (exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
@@ -138,26 +155,22 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the schema version");
 		goto fail;
 	}
-	if (v > NMIGRATIONS) {
+	if (v > nmig) {
 		snprintf(err, errlen, "the database has schema version %d, newer than this "
-			 "petitiond knows (%d): upgrade petitiond", v, NMIGRATIONS);
+			 "petitiond knows (%d): upgrade petitiond", v, nmig);
 		goto fail;
 	}
-	for (i = v; i < NMIGRATIONS; i++) {
-		const struct asset *a = asset_find(migrations[i]);
+	for (i = v; i < nmig; i++) {
+		const struct asset *a = asset_migration(i);
 		size_t n;
 
-		if (a == NULL) {
-			snprintf(err, errlen, "migration %s missing from the binary", migrations[i]);
-			goto fail;
-		}
 		if (exec(db, (const char *)a->data, err, errlen) != 0) {
 			n = strlen(err);
-			snprintf(err + n, errlen - n, " (in %s)", migrations[i]);
+			snprintf(err + n, errlen - n, " (in %s)", a->name);
 			goto fail;
 		}
 	}
-	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", NMIGRATIONS);
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", nmig);
 	if (exec(db, sql, err, errlen) != 0 || exec(db, "COMMIT", err, errlen) != 0)
 		goto fail;
 	return 0;
@@ -177,6 +190,30 @@ static int open_db(sqlite3 **db, const char *path, int flags, char *err, size_t 
 	sqlite3_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(*db, 1);
 	return 0;
+}
+
+/* Health: SQLite reports every failing statement, on every connection, to
+ * its error log; a database found corrupt (SQLITE_CORRUPT, SQLITE_NOTADB)
+ * stays marked so until the server restarts (store_health). 0 clean, 1 being
+ * marked, 2 marked with corrupt_msg written. */
+static _Atomic int corrupt_state;
+static char corrupt_msg[160];
+
+static void sqlite_log(void *arg, int code, const char *msg)
+{
+	int expect = 0;
+
+	(void)arg;
+	if ((code & 0xff) != SQLITE_CORRUPT && (code & 0xff) != SQLITE_NOTADB)
+		return;
+	if (!atomic_compare_exchange_strong(&corrupt_state, &expect, 1))
+		return;
+	/* The logger may call no SQLite function, not even sqlite3_errstr. */
+	snprintf(corrupt_msg, sizeof corrupt_msg, "%s (%s)", msg ? msg : "",
+		 (code & 0xff) == SQLITE_CORRUPT ? "SQLITE_CORRUPT" : "SQLITE_NOTADB");
+	atomic_store(&corrupt_state, 2);
+	log_warn("database corrupt: %s; /healthz answers 503 until a restart (see "
+		 "`petitiond check`, then restore a backup)", corrupt_msg);
 }
 
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
@@ -209,6 +246,8 @@ void store_checkpoint(struct store *st, int idle)
 	st->ckpt_tried_at = done < log ? st->wal_frames : 0;
 }
 
+static int open_checks(struct store *st, char *err, size_t errlen);
+
 int store_open(struct store **out, const char *path, char *err, size_t errlen)
 {
 	struct store *st;
@@ -216,6 +255,8 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	int i;
 
 	*out = NULL;
+	/* Only possible before SQLite's first use; later calls fail harmlessly. */
+	sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL);
 	snprintf(wal_limit_sql, sizeof wal_limit_sql, "PRAGMA journal_size_limit = %d",
 		 STORE_WAL_LIMIT_BYTES);
 	st = calloc(1, sizeof *st);
@@ -224,8 +265,9 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 		free(st);
 		return -1;
 	}
+	st->lock_fd = -1;
 	pthread_mutex_init(&st->rlock, NULL);
-	if (open_db(&st->w, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0)
+	if (open_checks(st, err, errlen) != 0)
 		goto fail;
 	/* WAL: readers never block the writer. synchronous=FULL: a COMMIT that
 	 * returned is on disk, which is what every acknowledgement promises. */
@@ -234,10 +276,70 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	    exec(st->w, "PRAGMA foreign_keys = ON", err, errlen) != 0 ||
 	    exec(st->w, wal_limit_sql, err, errlen) != 0)
 		goto fail;
+	/* A deleted signature (a signer's erasure) is overwritten with zeros
+	 * on the pages its deletion writes anyway: no extra I/O. */
+	sqlite3_exec(st->w, "PRAGMA secure_delete = FAST", NULL, NULL, NULL);
 	if (migrate(st->w, err, errlen) != 0)
 		goto fail;
 	sqlite3_wal_autocheckpoint(st->w, 0);
 	sqlite3_wal_hook(st->w, wal_hook, st);
+	for (i = 0; i < W_NSTMTS; i++) {
+		if (sqlite3_prepare_v3(st->w, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->ws[i],
+				       NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s", sqlite3_errmsg(st->w));
+			goto fail;
+		}
+	}
+	if (open_db(&st->r, path, SQLITE_OPEN_READONLY, err, errlen) != 0)
+		goto fail;
+	for (i = 0; i < R_NSTMTS; i++) {
+		if (sqlite3_prepare_v3(st->r, rsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->rs[i],
+				       NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s", sqlite3_errmsg(st->r));
+			goto fail;
+		}
+	}
+	*out = st;
+	return 0;
+fail:
+	store_close(st);
+	return -1;
+}
+
+int store_open_shared(struct store **out, const char *path, char *err, size_t errlen)
+{
+	struct store *st;
+	long pid = 0;
+	int i, v, rc = store_in_use(path, &pid, err, errlen);
+
+	*out = NULL;
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return store_open(out, path, err, errlen);
+	st = calloc(1, sizeof *st);
+	if (st == NULL || (st->path = strdup(path)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		free(st);
+		return -1;
+	}
+	st->lock_fd = -1;
+	pthread_mutex_init(&st->rlock, NULL);
+	if (open_db(&st->w, path, SQLITE_OPEN_READWRITE, err, errlen) != 0)
+		goto fail;
+	/* The server checkpoints; this connection never does, not even on close. */
+	sqlite3_db_config(st->w, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_autocheckpoint(st->w, 0);
+	if (exec(st->w, "PRAGMA synchronous = FULL", err, errlen) != 0 ||
+	    exec(st->w, "PRAGMA foreign_keys = ON", err, errlen) != 0)
+		goto fail;
+	v = user_version(st->w);
+	if (v != nmigrations()) {
+		snprintf(err, errlen, "%s: schema version %d, this petitiond knows %d; the server "
+			 "running on it (pid %ld) is another version: use its binary, or restart "
+			 "it with this one (it migrates the database)", path, v, nmigrations(), pid);
+		goto fail;
+	}
 	for (i = 0; i < W_NSTMTS; i++) {
 		if (sqlite3_prepare_v3(st->w, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->ws[i],
 				       NULL) != SQLITE_OK) {
@@ -276,6 +378,10 @@ void store_close(struct store *st)
 		/* A clean close checkpoints and removes the WAL file. */
 		sqlite3_close(st->w);
 	}
+	/* Released last: the checkpoint of the clean close above is done before
+	 * another process may take the database. */
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
 	pthread_mutex_destroy(&st->rlock);
 	free(st->path);
 	free(st);
@@ -289,6 +395,13 @@ static int step_done(sqlite3_stmt *s)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* Writes the writer connection's last error, with the operation, into err. */
+static void werr(struct store *st, const char *op, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s in %s: %s (%s)", op, st->path, sqlite3_errmsg(st->w),
+		 sqlite3_errstr(sqlite3_extended_errcode(st->w)));
+}
+
 /* Adds delta to the named counter, inside the caller's transaction. */
 static int counter_add(struct store *st, const char *name, int64_t delta)
 {
@@ -299,15 +412,94 @@ static int counter_add(struct store *st, const char *name, int64_t delta)
 	return step_done(s);
 }
 
-int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n,
-		    unsigned char *inserted, int64_t *count)
+/* charts: the aggregates behind the dashboard's charts and the public
+ * numbers (db/010_aggregates.sql; the reads are store_charts.c's). Here
+ * because store_add_batch calls it, on the writer's prepared statements.
+ * One key of a batch and what it adds: */
+struct agg_key {
+	int64_t t;
+	const char *country;
+	int64_t n;
+};
+
+/* Upserts every key of keys[0..nk) with its n (possibly 0) through the
+ * statement s (?1 key, ?2 n). */
+static int upsert_keys(sqlite3_stmt *s, const struct agg_key *keys, size_t nk, int by_country)
 {
-	sqlite3_stmt *ins = st->ws[W_INSERT];
+	size_t i;
+
+	for (i = 0; i < nk; i++) {
+		int rc;
+
+		if (by_country)
+			sqlite3_bind_text(s, 1, keys[i].country, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_int64(s, 1, keys[i].t);
+		sqlite3_bind_int64(s, 2, keys[i].n);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		if (rc != SQLITE_DONE)
+			return -1;
+	}
+	return 0;
+}
+
+int store_agg_batch(struct store *st, const struct store_sig *sigs, size_t n,
+		    const unsigned char *inserted, char *err, size_t errlen)
+{
+	struct agg_key *slots = NULL, *countries = NULL;
+	size_t nslots = 0, ncountries = 0, i, j;
+	int ret = -1;
+
+	if (n == 0)
+		return 0;
+	slots = calloc(n, sizeof *slots);
+	countries = calloc(n, sizeof *countries);
+	if (slots == NULL || countries == NULL) {
+		snprintf(err, errlen, "aggregates: out of memory");
+		goto done;
+	}
+	/* Group the batch by key. A repeated email (inserted[i] 0) adds 0 but
+	 * writes its keys all the same: the work does not tell it apart. */
+	for (i = 0; i < n; i++) {
+		int64_t t = sigs[i].signed_at - sigs[i].signed_at % STORE_AGG_SLOT_S;
+		const char *cc = sigs[i].country ? sigs[i].country : "";
+		int64_t add = inserted[i] ? 1 : 0;
+
+		for (j = 0; j < nslots && slots[j].t != t; j++)
+			;
+		if (j == nslots)
+			slots[nslots++].t = t;
+		slots[j].n += add;
+		for (j = 0; j < ncountries && strcmp(countries[j].country, cc) != 0; j++)
+			;
+		if (j == ncountries)
+			countries[ncountries++].country = cc;
+		countries[j].n += add;
+	}
+	if (upsert_keys(st->ws[W_AGG_SLOT], slots, nslots, 0) != 0 ||
+	    upsert_keys(st->ws[W_AGG_COUNTRY], countries, ncountries, 1) != 0) {
+		werr(st, "updating the aggregates", err, errlen);
+		goto done;
+	}
+	ret = 0;
+done:
+	free(slots);
+	free(countries);
+	return ret;
+}
+
+int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n, int64_t nbots,
+		    unsigned char *inserted, int64_t *count, int64_t *bots, char *err,
+		    size_t errlen)
+{
+	sqlite3_stmt *ins = st->ws[W_INSERT], *touch = st->ws[W_TOUCH];
 	int64_t added = 0, day_added = 0, day_t = 0, npublic = 0, nupdates = 0;
 	size_t i;
 
 	if (step_done(st->ws[W_BEGIN]) != 0)
-		return -1;
+		goto fail;
 	for (i = 0; i < n; i++) {
 		const struct store_sig *s = &sigs[i];
 		int rc;
@@ -320,14 +512,27 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n,
 		sqlite3_bind_text(ins, 6, s->comment ? s->comment : "", -1, SQLITE_STATIC);
 		sqlite3_bind_int(ins, 7, s->is_public ? 1 : 0);
 		sqlite3_bind_int(ins, 8, s->updates ? 1 : 0);
+		/* Only a public signer's chosen name is kept, never a value sent
+		 * with the box unticked. */
+		if (s->is_public && s->public_name != NULL)
+			sqlite3_bind_text(ins, 9, s->public_name, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(ins, 9);
 		rc = sqlite3_step(ins);
 		sqlite3_reset(ins);
 		sqlite3_clear_bindings(ins);
 		if (rc != SQLITE_DONE)
 			goto fail;
 		inserted[i] = sqlite3_changes(st->w) > 0;
-		if (!inserted[i])
+		if (!inserted[i]) {
+			/* Already signed: the same kind of work as a new row. */
+			sqlite3_bind_text(touch, 1, s->email_norm, -1, SQLITE_STATIC);
+			rc = step_done(touch);
+			sqlite3_clear_bindings(touch);
+			if (rc != 0)
+				goto fail;
 			continue;
+		}
 		added++;
 		npublic += s->is_public != 0;
 		nupdates += s->updates != 0;
@@ -342,6 +547,11 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n,
 		day_t = s->signed_at;
 		day_added++;
 	}
+	/* Every batch writes: 'accepted' grows by every submission, new or
+	 * repeated, so no commit is an empty one that skips the sync. */
+	if ((n > 0 && counter_add(st, "accepted", (int64_t)n) != 0) ||
+	    (nbots > 0 && counter_add(st, "bots_refused", nbots) != 0))
+		goto fail;
 	if (added > 0) {
 		if (counter_add(st, "signatures", added) != 0 ||
 		    (npublic && counter_add(st, "public", npublic) != 0) ||
@@ -352,11 +562,20 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n,
 		if (step_done(st->ws[W_DAILY_ADD]) != 0)
 			goto fail;
 	}
+	/* charts: the per-quarter-hour and per-country aggregates, for every
+	 * submission of the batch (store_charts.c). */
+	if (store_agg_batch(st, sigs, n, inserted, err, errlen) != 0)
+		goto fail_agg;
 	if (step_done(st->ws[W_COMMIT]) != 0)
 		goto fail;
-	*count = store_count(st);
+	if (count != NULL)
+		*count = store_count(st);
+	if (bots != NULL)
+		*bots = store_counter(st, "bots_refused");
 	return 0;
 fail:
+	werr(st, "adding signatures", err, errlen);
+fail_agg:
 	/* Also when COMMIT itself failed (disk full, I/O error): the transaction
 	 * may still be open; ROLLBACK ends it and nothing of the batch remains. */
 	if (!sqlite3_get_autocommit(st->w))
@@ -365,46 +584,9 @@ fail:
 	return -1;
 }
 
-int store_delete(struct store *st, const char *email_norm, int *deleted, int64_t *count)
-{
-	sqlite3_stmt *f = st->ws[W_FIND_EMAIL];
-	int64_t id = -1, t = 0;
-	int rc, was_public = 0, had_updates = 0;
-
-	*deleted = 0;
-	if (step_done(st->ws[W_BEGIN]) != 0)
-		return -1;
-	sqlite3_bind_text(f, 1, email_norm, -1, SQLITE_STATIC);
-	rc = sqlite3_step(f);
-	if (rc == SQLITE_ROW) {
-		id = sqlite3_column_int64(f, 0);
-		t = sqlite3_column_int64(f, 1);
-		was_public = sqlite3_column_int(f, 2);
-		had_updates = sqlite3_column_int(f, 3);
-	}
-	sqlite3_reset(f);
-	sqlite3_clear_bindings(f);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		goto fail;
-	if (id >= 0) {
-		sqlite3_bind_int64(st->ws[W_DELETE], 1, id);
-		sqlite3_bind_int64(st->ws[W_DAILY_SUB], 1, t);
-		if (step_done(st->ws[W_DELETE]) != 0 || counter_add(st, "signatures", -1) != 0 ||
-		    (was_public && counter_add(st, "public", -1) != 0) ||
-		    (had_updates && counter_add(st, "updates", -1) != 0) ||
-		    step_done(st->ws[W_DAILY_SUB]) != 0)
-			goto fail;
-	}
-	if (step_done(st->ws[W_COMMIT]) != 0)
-		goto fail;
-	*deleted = id >= 0;
-	*count = store_count(st);
-	return 0;
-fail:
-	if (!sqlite3_get_autocommit(st->w))
-		step_done(st->ws[W_ROLLBACK]);
-	return -1;
-}
+/* Deleting a signature (store_delete_sig, store_delete) is
+ * store_moderation.c's: it also touches the search index and the audit
+ * trail, which build on this file (so this file calls neither). */
 
 int64_t store_count(struct store *st)
 {
@@ -414,6 +596,19 @@ int64_t store_count(struct store *st)
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
+	return v;
+}
+
+int64_t store_counter(struct store *st, const char *name)
+{
+	sqlite3_stmt *s = st->ws[W_COUNTER];
+	int64_t v = -1;
+
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
 	return v;
 }
 
@@ -453,8 +648,27 @@ int store_ping(struct store *st)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
+int store_health(struct store *st, char *why, size_t len)
+{
+	int rc;
+
+	if (atomic_load(&corrupt_state) != 0) {
+		snprintf(why, len, "the database is corrupt: %s",
+			 atomic_load(&corrupt_state) == 2 ? corrupt_msg : "");
+		return -1;
+	}
+	pthread_mutex_lock(&st->rlock);
+	rc = sqlite3_step(st->rs[R_PING]);
+	if (rc != SQLITE_ROW)
+		snprintf(why, len, "cannot read the counters: %s", sqlite3_errmsg(st->r));
+	sqlite3_reset(st->rs[R_PING]);
+	pthread_mutex_unlock(&st->rlock);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 int store_recent_public(struct store *st, int n,
-			void (*fn)(void *ctx, const char *name, const char *country), void *ctx)
+			void (*fn)(void *ctx, const char *public_name, const char *country),
+			void *ctx)
 {
 	sqlite3_stmt *s = st->rs[R_RECENT];
 	int rc;
@@ -500,26 +714,34 @@ int store_flag_counts(struct store *st, int64_t *npublic, int64_t *nupdates)
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
-struct store_cursor *store_cursor_open(struct store *st)
+struct store_cursor *store_cursor_open(struct store *st, char *err, size_t errlen)
 {
 	struct store_cursor *cur = calloc(1, sizeof *cur);
-	char err[256];
 
-	if (cur == NULL)
+	if (cur == NULL) {
+		snprintf(err, errlen, "out of memory");
 		return NULL;
-	if (open_db(&cur->db, st->path, SQLITE_OPEN_READONLY, err, sizeof err) != 0)
+	}
+	if (open_db(&cur->db, st->path, SQLITE_OPEN_READONLY, err, errlen) != 0)
 		goto fail;
 	/* The first step starts the read transaction: one snapshot for the
 	 * whole export, however long it takes. */
 	if (sqlite3_prepare_v2(cur->db,
-			       "SELECT id, signed_at, name, email, country, comment, public, updates"
-			       " FROM signatures ORDER BY id",
-			       -1, &cur->st, NULL) != SQLITE_OK)
+			       "SELECT id, signed_at, name, email, country, comment, public, updates,"
+			       " public_name, source FROM signatures ORDER BY id",
+			       -1, &cur->st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "export from %s: %s", st->path, sqlite3_errmsg(cur->db));
 		goto fail;
+	}
 	return cur;
 fail:
 	store_cursor_close(cur);
 	return NULL;
+}
+
+const char *store_cursor_error(struct store_cursor *cur)
+{
+	return cur->db ? sqlite3_errmsg(cur->db) : "no database";
 }
 
 int store_cursor_next(struct store_cursor *cur, struct store_sig *row)
@@ -540,6 +762,8 @@ int store_cursor_next(struct store_cursor *cur, struct store_sig *row)
 	row->comment = (const char *)sqlite3_column_text(s, 5);
 	row->is_public = sqlite3_column_int(s, 6);
 	row->updates = sqlite3_column_int(s, 7);
+	row->public_name = (const char *)sqlite3_column_text(s, 8);
+	row->source = (const char *)sqlite3_column_text(s, 9);
 	if (!row->name)
 		row->name = "";
 	if (!row->email)
@@ -548,6 +772,10 @@ int store_cursor_next(struct store_cursor *cur, struct store_sig *row)
 		row->country = "";
 	if (!row->comment)
 		row->comment = "";
+	if (!row->public_name)
+		row->public_name = "";
+	if (!row->source)
+		row->source = "online";
 	return 1;
 }
 
@@ -560,46 +788,834 @@ void store_cursor_close(struct store_cursor *cur)
 	free(cur);
 }
 
-int store_backup(const char *src, const char *dst, char *err, size_t errlen)
+int store_transaction(struct store *st, int (*fn)(struct store *st, void *ctx), void *ctx,
+		      char *err, size_t errlen)
 {
-	sqlite3 *from = NULL, *to = NULL;
-	sqlite3_backup *b;
-	sqlite3_stmt *st;
-	int rc = -1, step;
-
-	if (open_db(&from, src, SQLITE_OPEN_READONLY, err, errlen) != 0)
+	if (exec(st->w, "BEGIN IMMEDIATE", err, errlen) != 0)
 		return -1;
-	if (open_db(&to, dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0)
-		goto out;
+	if (fn(st, ctx) != 0) {
+		snprintf(err, errlen, "%s", sqlite3_errmsg(st->w));
+		sqlite3_exec(st->w, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (exec(st->w, "COMMIT", err, errlen) != 0) {
+		sqlite3_exec(st->w, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- Operator commands: the lock, backup, restore, check ---------------- */
+
+/* The files SQLite and petitiond keep beside a database. */
+static const char *const companions[] = { "-wal", "-shm", "-journal", STORE_LOCK_SUFFIX };
+#define NCOMPANIONS (sizeof companions / sizeof companions[0])
+/* What restore moves aside with the database (never the lock: it holds it). */
+static const char *const aside_suffixes[] = { "", "-wal", "-shm", "-journal" };
+#define NASIDE (sizeof aside_suffixes / sizeof aside_suffixes[0])
+
+#define STORE_PATH_MAX 4096
+
+/* path resolved through symbolic links: the file's realpath, or, when it does
+ * not exist yet, its directory's realpath and its name. Returns 0 or -1
+ * (errno set). */
+static int resolve_path(const char *path, char *out, size_t outlen)
+{
+	char dir[STORE_PATH_MAX], full[PATH_MAX];
+	const char *slash = strrchr(path, '/'), *base;
+
+	if (realpath(path, full) != NULL) {
+		if ((size_t)snprintf(out, outlen, "%s", full) >= outlen)
+			return errno = ENAMETOOLONG, -1;
+		return 0;
+	}
+	if (errno != ENOENT)
+		return -1;
+	if (slash == NULL) {
+		snprintf(dir, sizeof dir, ".");
+		base = path;
+	} else {
+		if ((size_t)(slash - path) >= sizeof dir)
+			return errno = ENAMETOOLONG, -1;
+		snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+		base = slash + 1;
+	}
+	if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return errno = EISDIR, -1;
+	if (realpath(dir, full) == NULL)
+		return -1;
+	/* The root directory's realpath already ends in its slash. */
+	if ((size_t)snprintf(out, outlen, "%s/%s", full[1] == '\0' ? "" : full, base) >= outlen)
+		return errno = ENAMETOOLONG, -1;
+	return 0;
+}
+
+/* The directory of a resolved path (the root for a file at the root; "."
+ * for a bare name). */
+static void dir_of(const char *resolved, char *out, size_t outlen)
+{
+	const char *slash = strrchr(resolved, '/');
+
+	if (slash == NULL)
+		snprintf(out, outlen, ".");
+	else
+		snprintf(out, outlen, "%.*s", slash == resolved ? 1 : (int)(slash - resolved),
+			 resolved);
+}
+
+/* The owner a file made for the database at resolved should have: the
+ * database's own, else its directory's. Returns 0 or -1. */
+static int owner_for(const char *resolved, uid_t *uid, gid_t *gid)
+{
+	struct stat sb;
+	char dir[STORE_PATH_MAX];
+
+	if (stat(resolved, &sb) != 0) {
+		dir_of(resolved, dir, sizeof dir);
+		if (stat(dir, &sb) != 0)
+			return -1;
+	}
+	*uid = sb.st_uid;
+	*gid = sb.st_gid;
+	return 0;
+}
+
+static int exists(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0;
+}
+
+/* Syncs a file or a directory (after a rename in it). */
+static int sync_path(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static long read_pid(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* Takes the lock of the database at resolved (see STORE_LOCK_SUFFIX):
+ * creates the lock file if needed (0600; owned like the database when made
+ * by root), flock(LOCK_EX | LOCK_NB), writes our PID. Returns 0 (the
+ * descriptor in *fd), 1 when another process holds it (its PID in *pid),
+ * -1 on error (err). */
+static int lock_take(const char *resolved, int *fd, long *pid, char *err, size_t errlen)
+{
+	char lp[STORE_PATH_MAX + 16], line[32];
+	int f, created = 0, writable = 1;
+	uid_t u;
+	gid_t g;
+
+	*fd = -1;
+	*pid = 0;
+	snprintf(lp, sizeof lp, "%s%s", resolved, STORE_LOCK_SUFFIX);
+	f = open(lp, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (f < 0 && errno == ENOENT) {
+		f = open(lp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		created = f >= 0;
+		if (f < 0 && errno == EEXIST)
+			f = open(lp, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	}
+	if (f < 0 && errno == EACCES) {
+		/* Someone else's file (root's, say): flock works read-only too. */
+		f = open(lp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		writable = 0;
+	}
+	if (f < 0) {
+		snprintf(err, errlen, "cannot open the lock file %s: %s", lp, strerror(errno));
+		return -1;
+	}
+	if (created && geteuid() == 0 && owner_for(resolved, &u, &g) == 0 && fchown(f, u, g) != 0)
+		log_warn("cannot give the lock file %s to uid %u: %s", lp, (unsigned)u,
+			 strerror(errno));
+	if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+
+		if (e == EWOULDBLOCK || e == EAGAIN) {
+			*pid = read_pid(f);
+			close(f);
+			return 1;
+		}
+		snprintf(err, errlen, "cannot lock %s: %s", lp, strerror(e));
+		close(f);
+		return -1;
+	}
+	if (writable) {
+		int n = snprintf(line, sizeof line, "%ld\n", (long)getpid());
+
+		if (ftruncate(f, 0) != 0 || pwrite(f, line, (size_t)n, 0) != n)
+			log_warn("cannot write the PID into %s: %s", lp, strerror(errno));
+	}
+	*fd = f;
+	return 0;
+}
+
+int store_in_use(const char *path, long *pid, char *err, size_t errlen)
+{
+	char resolved[STORE_PATH_MAX], lp[STORE_PATH_MAX + 16];
+	int f, rc = 0;
+
+	*pid = 0;
+	if (resolve_path(path, resolved, sizeof resolved) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(lp, sizeof lp, "%s%s", resolved, STORE_LOCK_SUFFIX);
+	f = open(lp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (f < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot open the lock file %s: %s", lp, strerror(errno));
+		return -1;
+	}
+	/* A shared lock for an instant: refused while a holder has LOCK_EX. */
+	if (flock(f, LOCK_SH | LOCK_NB) != 0) {
+		if (errno == EWOULDBLOCK || errno == EAGAIN) {
+			*pid = read_pid(f);
+			rc = 1;
+		} else {
+			snprintf(err, errlen, "cannot test the lock %s: %s", lp, strerror(errno));
+			rc = -1;
+		}
+	}
+	close(f);
+	return rc;
+}
+
+/* The first rows of a PRAGMA integrity_check / quick_check, joined with
+ * "; " into out ("ok" when the database passed). Returns 0 passed, 1 failed,
+ * -1 when the check could not run (out holds SQLite's reason). */
+static int run_check(sqlite3 *db, const char *pragma, char *out, size_t outlen)
+{
+	sqlite3_stmt *s;
+	size_t n = 0;
+	int rc, rows = 0, passed = 0;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, pragma, -1, &s, NULL) != SQLITE_OK) {
+		snprintf(out, outlen, "%s", sqlite3_errmsg(db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(s, 0);
+
+		if (t == NULL)
+			continue;
+		if (rows++ == 0 && strcmp(t, "ok") == 0)
+			passed = 1;
+		if (n < outlen)
+			n += (size_t)snprintf(out + n, outlen - n, "%s%s", rows > 1 ? "; " : "", t);
+	}
+	if (rc != SQLITE_DONE) {
+		/* An error half-way (SQLITE_CORRUPT, I/O) is a failed check too. */
+		if (n < outlen)
+			snprintf(out + n, outlen - n, "%s%s", n ? "; " : "", sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+		return (sqlite3_errcode(db) & 0xff) == SQLITE_CORRUPT ||
+				       (sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB
+			       ? 1
+			       : -1;
+	}
+	sqlite3_finalize(s);
+	return passed && rows == 1 ? 0 : 1;
+}
+
+static int64_t query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* 1 when db has petitiond's tables. */
+static int is_petitiond(sqlite3 *db)
+{
+	return query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
+			     " name IN ('signatures', 'counters', 'settings')") == 3;
+}
+
+/* Adds what to do about a damaged database to err, when SQLite's last error
+ * on db says it is one. */
+static void corrupt_hint(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+	int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_OK;
+	size_t n = strlen(err);
+
+	if ((code == SQLITE_CORRUPT || code == SQLITE_NOTADB) && n < errlen)
+		snprintf(err + n, errlen - n,
+			 ". The database is damaged: see `petitiond check --db %s`, and put a "
+			 "backup in place with `petitiond restore BACKUP --db %s`",
+			 path, path);
+}
+
+/* store_open's first steps: the lock, the file mode, the connection, the
+ * quick check. */
+static int open_checks(struct store *st, char *err, size_t errlen)
+{
+	char resolved[STORE_PATH_MAX], check[512];
+	struct stat sb;
+	long pid;
+	int rc;
+
+	if (resolve_path(st->path, resolved, sizeof resolved) != 0) {
+		snprintf(err, errlen, "%s: %s", st->path, strerror(errno));
+		return -1;
+	}
+	rc = lock_take(resolved, &st->lock_fd, &pid, err, errlen);
+	if (rc == 1) {
+		snprintf(err, errlen,
+			 "%s is in use by another process (pid %ld: a petitiond serving from it, "
+			 "or a restore into it). Two servers on one database would hand out "
+			 "different admin tokens and form keys; this one will not start. Stop "
+			 "the other first, or give this one another --db",
+			 st->path, pid);
+		return -1;
+	}
+	if (rc != 0)
+		return -1;
+	/* Files made from now on are private (main sets umask 077; SQLite gives
+	 * the WAL and shared-memory files the database's mode). An older
+	 * database left readable by others is made private too. */
+	if (stat(resolved, &sb) == 0 && (sb.st_mode & 077) != 0 && sb.st_uid == geteuid()) {
+		if (chmod(resolved, 0600) == 0)
+			log_info("%s was readable by other users (mode %03o): made it 0600",
+				 st->path, (unsigned)(sb.st_mode & 0777));
+	}
+	if (open_db(&st->w, st->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0)
+		return -1;
+	/* A damaged database is refused before anything is written to it: new
+	 * signatures acknowledged into it could be lost with it. */
+	rc = run_check(st->w, "PRAGMA quick_check(10)", check, sizeof check);
+	if (rc != 0) {
+		snprintf(err, errlen,
+			 "%s %s PRAGMA quick_check (%s). petitiond will not serve from a damaged "
+			 "database. See what is wrong: `petitiond check --db %s`; put a backup in "
+			 "place: `petitiond restore BACKUP --db %s` (it keeps the damaged files)",
+			 st->path, rc > 0 ? "fails" : "could not run", check, st->path, st->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* A file: URI for path (for SQLite's immutable=1), with the characters a
+ * URI gives meaning to escaped. Returns 0 or -1 (too long). */
+static int file_uri(char *out, size_t outlen, const char *path, const char *query)
+{
+	size_t n = 0;
+	const unsigned char *p;
+
+	n = (size_t)snprintf(out, outlen, "file:");
+	for (p = (const unsigned char *)path; *p; p++) {
+		if (n + 4 >= outlen)
+			return -1;
+		if (*p == '%' || *p == '?' || *p == '#' || *p < 0x21 || *p >= 0x7f)
+			n += (size_t)snprintf(out + n, outlen - n, "%%%02X", *p);
+		else
+			out[n++] = (char)*p;
+	}
+	if ((size_t)snprintf(out + n, outlen - n, "?%s", query) >= outlen - n)
+		return -1;
+	return 0;
+}
+
+/* Opens a database file to read it without changing anything beside it: a
+ * file with no -wal is opened immutable (no -shm, no locks); one with a -wal
+ * is opened read-only the usual way, so the WAL's transactions are seen. */
+static int open_readonly(sqlite3 **db, const char *path, char *err, size_t errlen)
+{
+	char wal[STORE_PATH_MAX + 8], uri[3 * STORE_PATH_MAX + 32];
+
+	snprintf(wal, sizeof wal, "%s-wal", path);
+	if (exists(wal) || file_uri(uri, sizeof uri, path, "mode=ro&immutable=1") != 0)
+		return open_db(db, path, SQLITE_OPEN_READONLY, err, errlen);
+	if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
+		sqlite3_close(*db);
+		*db = NULL;
+		return -1;
+	}
+	sqlite3_extended_result_codes(*db, 1);
+	return 0;
+}
+
+/* Copies the database open on from into a new file beside dst (its name in
+ * tmp: dst.tmp-XXXXXX, mode 0600) with the backup API in one step (a WAL
+ * reader never blocks the server's writer, so one read transaction is safe
+ * and cannot be restarted forever by a busy writer), then checks the copy:
+ * integrity_check, and, with need_petitiond, petitiond's tables and a schema
+ * version from 1 to what this binary knows. Puts the copy in rollback-journal
+ * mode (a self-contained file), closes and syncs it. Fills rep's counts.
+ * Returns 0, or -1 (err; the temporary file removed). */
+static int copy_checked(sqlite3 *from, const char *dst, int need_petitiond, char *tmp,
+			size_t tmplen, struct store_copy_report *rep, char *err, size_t errlen)
+{
+	sqlite3 *to = NULL;
+	sqlite3_backup *b;
+	char check[512];
+	int fd, step, rc, nmig = nmigrations();
+
+	if ((size_t)snprintf(tmp, tmplen, "%s.tmp-XXXXXX", dst) >= tmplen) {
+		snprintf(err, errlen, "%s: path too long", dst);
+		return -1;
+	}
+	fd = mkstemp(tmp); /* 0600 */
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a file beside %s: %s", dst, strerror(errno));
+		tmp[0] = '\0';
+		return -1;
+	}
+	close(fd);
+	if (open_db(&to, tmp, SQLITE_OPEN_READWRITE, err, errlen) != 0)
+		goto fail;
 	b = sqlite3_backup_init(to, "main", from, "main");
 	if (b == NULL) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(to));
-		goto out;
+		goto fail;
 	}
-	/* Copy in steps so the server's writer is never held up for long; a
-	 * write in between makes SQLite restart the copy from the new state. */
 	do {
-		step = sqlite3_backup_step(b, 1024);
+		step = sqlite3_backup_step(b, -1);
 		if (step == SQLITE_BUSY || step == SQLITE_LOCKED)
 			sqlite3_sleep(20);
 	} while (step == SQLITE_OK || step == SQLITE_BUSY || step == SQLITE_LOCKED);
 	sqlite3_backup_finish(b);
 	if (step != SQLITE_DONE) {
-		snprintf(err, errlen, "%s", sqlite3_errstr(step));
-		goto out;
+		snprintf(err, errlen, "reading %s: %s", rep->src, sqlite3_errstr(step));
+		corrupt_hint(from, rep->src, err, errlen);
+		goto fail;
 	}
-	if (sqlite3_prepare_v2(to, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(to));
-		goto out;
+	rc = run_check(to, "PRAGMA integrity_check(10)", check, sizeof check);
+	if (rc != 0) {
+		snprintf(err, errlen, "the copy of %s fails PRAGMA integrity_check: %s", rep->src,
+			 check);
+		goto fail;
 	}
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0)
-		rc = 0;
-	else
-		snprintf(err, errlen, "the copy failed its integrity check");
-	sqlite3_finalize(st);
-out:
+	rep->schema = (int)query_int(to, "PRAGMA user_version");
+	if (need_petitiond && (!is_petitiond(to) || rep->schema < 1)) {
+		snprintf(err, errlen, "%s is not a petitiond database (no signatures, counters "
+			 "and settings tables, or schema version %d)", rep->src, rep->schema);
+		goto fail;
+	}
+	if (need_petitiond && rep->schema > nmig) {
+		snprintf(err, errlen, "%s has schema version %d, newer than this petitiond "
+			 "knows (%d): restore it with the petitiond that made it, or upgrade",
+			 rep->src, rep->schema, nmig);
+		goto fail;
+	}
+	rep->signatures = is_petitiond(to) ? query_int(to, "SELECT count(*) FROM signatures") : -1;
+	rep->counter = is_petitiond(to) ? query_int(to, "SELECT value FROM counters WHERE"
+						    " name = 'signatures'")
+					: -1;
+	if (exec(to, "PRAGMA journal_mode = DELETE", err, errlen) != 0)
+		goto fail;
+	if (sqlite3_close(to) != SQLITE_OK) {
+		snprintf(err, errlen, "closing %s: %s", tmp, sqlite3_errmsg(to));
+		to = NULL;
+		goto fail;
+	}
+	to = NULL;
+	if (sync_path(tmp) != 0) {
+		snprintf(err, errlen, "syncing %s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
 	sqlite3_close(to);
+	if (tmp[0] != '\0') {
+		char side[STORE_PATH_MAX + 16];
+
+		unlink(tmp); /* ours, made above */
+		snprintf(side, sizeof side, "%s-journal", tmp);
+		unlink(side);
+	}
+	return -1;
+}
+
+/* Refuses other when it is the database db itself (the same path, or the
+ * same file as *dbst when db exists) or one of db's companion files. */
+static int same_database(const char *db, const struct stat *dbst, const char *other, char *err,
+			 size_t errlen)
+{
+	struct stat os;
+	char side[STORE_PATH_MAX + 16];
+	size_t i;
+
+	if (strcmp(db, other) == 0 || (dbst != NULL && stat(other, &os) == 0 &&
+				       os.st_dev == dbst->st_dev && os.st_ino == dbst->st_ino)) {
+		snprintf(err, errlen, "%s is the database itself", other);
+		return -1;
+	}
+	for (i = 0; i < NCOMPANIONS; i++) {
+		snprintf(side, sizeof side, "%s%s", db, companions[i]);
+		if (strcmp(side, other) == 0) {
+			snprintf(err, errlen, "%s is the database's %s file", other, companions[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int store_backup(const char *src, const char *dst, int force, struct store_copy_report *rep,
+		 char *err, size_t errlen)
+{
+	sqlite3 *from = NULL, *old = NULL;
+	struct stat ss, ds;
+	char tmp[STORE_PATH_MAX + 16], side[STORE_PATH_MAX + 16], dir[STORE_PATH_MAX];
+	static const char *const live[] = { "-wal", "-journal" };
+	long pid;
+	size_t i;
+	int in_use;
+
+	memset(rep, 0, sizeof *rep);
+	rep->replaced_signatures = -1;
+	tmp[0] = '\0';
+	if (realpath(src, rep->src) == NULL || stat(rep->src, &ss) != 0) {
+		snprintf(err, errlen, "cannot read the database %s: %s", src, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(ss.st_mode)) {
+		snprintf(err, errlen, "the database %s is not a regular file", rep->src);
+		return -1;
+	}
+	if (resolve_path(dst, rep->dst, sizeof rep->dst) != 0) {
+		snprintf(err, errlen, "cannot write %s: %s", dst, strerror(errno));
+		return -1;
+	}
+	if (same_database(rep->src, &ss, rep->dst, err, errlen) != 0)
+		return -1;
+	in_use = store_in_use(rep->dst, &pid, err, errlen);
+	if (in_use < 0)
+		return -1;
+	if (in_use) {
+		snprintf(err, errlen,
+			 "%s is the database of a running petitiond (pid %ld): a backup never "
+			 "writes over a database in use. Did you swap the arguments? It is "
+			 "petitiond backup FILE --db DATABASE",
+			 rep->dst, pid);
+		return -1;
+	}
+	if (lstat(rep->dst, &ds) == 0) {
+		if (!S_ISREG(ds.st_mode)) {
+			snprintf(err, errlen, "%s exists and is not a regular file", rep->dst);
+			return -1;
+		}
+		for (i = 0; i < sizeof live / sizeof live[0]; i++) {
+			snprintf(side, sizeof side, "%s%s", rep->dst, live[i]);
+			if (exists(side)) {
+				snprintf(err, errlen,
+					 "%s exists beside %s: that file is (or was) a live "
+					 "database whose last transactions are in %s; replacing it "
+					 "would pair them with the copy. Choose another FILE",
+					 side, rep->dst, side);
+				return -1;
+			}
+		}
+		if (!force) {
+			snprintf(err, errlen, "%s exists: pass --force to replace it", rep->dst);
+			return -1;
+		}
+		rep->replaced = 1;
+		if (open_readonly(&old, rep->dst, err, errlen) == 0 && is_petitiond(old))
+			rep->replaced_signatures = query_int(old, "SELECT count(*) FROM signatures");
+		sqlite3_close(old);
+	}
+	if (open_db(&from, rep->src, SQLITE_OPEN_READONLY, err, errlen) != 0)
+		return -1;
+	if (copy_checked(from, rep->dst, 0, tmp, sizeof tmp, rep, err, errlen) != 0) {
+		sqlite3_close(from);
+		return -1;
+	}
 	sqlite3_close(from);
+	if (force) {
+		if (rename(tmp, rep->dst) != 0) {
+			snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, rep->dst,
+				 strerror(errno));
+			unlink(tmp);
+			return -1;
+		}
+	} else {
+		/* link() never replaces: a file that appeared meanwhile stays. */
+		if (link(tmp, rep->dst) != 0) {
+			int e = errno;
+
+			if (e == EEXIST || (e != EPERM && e != ENOTSUP && e != EOPNOTSUPP) ||
+			    exists(rep->dst) || rename(tmp, rep->dst) != 0) {
+				snprintf(err, errlen, "cannot create %s: %s", rep->dst,
+					 strerror(e == EEXIST || exists(rep->dst) ? EEXIST : e));
+				unlink(tmp);
+				return -1;
+			}
+		} else {
+			unlink(tmp);
+		}
+	}
+	dir_of(rep->dst, dir, sizeof dir);
+	sync_path(dir);
+	if (stat(rep->dst, &ds) == 0) {
+		rep->uid = ds.st_uid;
+		rep->gid = ds.st_gid;
+		rep->mode = (unsigned)(ds.st_mode & 07777);
+	}
+	return 0;
+}
+
+int store_restore(const char *backup, const char *db, struct store_copy_report *rep,
+		  char *err, size_t errlen)
+{
+	sqlite3 *from = NULL;
+	struct stat bs, ds;
+	char tmp[STORE_PATH_MAX + 16], base[STORE_PATH_MAX + 64], dir[STORE_PATH_MAX];
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	long pid;
+	int lockfd = -1, rc = -1, try;
+	size_t i;
+
+	memset(rep, 0, sizeof *rep);
+	rep->replaced_signatures = -1;
+	tmp[0] = '\0';
+	if (realpath(backup, rep->src) == NULL || stat(rep->src, &bs) != 0) {
+		snprintf(err, errlen, "cannot read the backup %s: %s", backup, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(bs.st_mode)) {
+		snprintf(err, errlen, "the backup %s is not a regular file", rep->src);
+		return -1;
+	}
+	if (resolve_path(db, rep->dst, sizeof rep->dst) != 0) {
+		snprintf(err, errlen, "the database %s: %s", db, strerror(errno));
+		return -1;
+	}
+	if (same_database(rep->dst, stat(rep->dst, &ds) == 0 ? &ds : NULL, rep->src, err,
+			  errlen) != 0) {
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen - n, " (--db %s): restore from a backup file", db);
+		return -1;
+	}
+	switch (lock_take(rep->dst, &lockfd, &pid, err, errlen)) {
+	case 0:
+		break;
+	case 1:
+		snprintf(err, errlen,
+			 "%s is in use by a running petitiond (pid %ld): stop the server first "
+			 "(systemctl stop petitiond, docker compose stop petitiond, or Ctrl-C), "
+			 "then restore",
+			 rep->dst, pid);
+		return -1;
+	default:
+		return -1;
+	}
+	if (open_readonly(&from, rep->src, err, errlen) != 0)
+		goto out;
+	if (copy_checked(from, rep->dst, 1, tmp, sizeof tmp, rep, err, errlen) != 0)
+		goto out;
+	sqlite3_close(from);
+	from = NULL;
+	/* The owner the server expects: the old database's, else its directory's
+	 * (a copy made by root must not leave a file the service cannot write). */
+	if (owner_for(rep->dst, &uid, &gid) == 0 && geteuid() == 0 && chown(tmp, uid, gid) != 0) {
+		snprintf(err, errlen, "cannot give %s to uid %u: %s", tmp, (unsigned)uid,
+			 strerror(errno));
+		goto out;
+	}
+	if (chmod(tmp, 0600) != 0) {
+		snprintf(err, errlen, "cannot chmod %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	/* Move the current files aside under one new name, so that set still
+	 * opens as the database it was (SQLite pairs NAME with NAME-wal). */
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	for (try = 1;; try++) {
+		int taken = 0;
+
+		if (try == 1)
+			snprintf(base, sizeof base, "%s.before-restore-%s", rep->dst, stamp);
+		else
+			snprintf(base, sizeof base, "%s.before-restore-%s-%d", rep->dst, stamp, try);
+		for (i = 0; i < NASIDE; i++) {
+			char to[sizeof base + 16];
+
+			snprintf(to, sizeof to, "%s%s", base, aside_suffixes[i]);
+			taken |= exists(to);
+		}
+		if (!taken)
+			break;
+		if (try > 1000) {
+			snprintf(err, errlen, "cannot find a free name for %s", base);
+			goto out;
+		}
+	}
+	for (i = 0; i < NASIDE; i++) {
+		char from_path[STORE_PATH_MAX + 16], to[sizeof base + 16];
+		int moved;
+
+		snprintf(from_path, sizeof from_path, "%s%s", rep->dst, aside_suffixes[i]);
+		snprintf(to, sizeof to, "%s%s", base, aside_suffixes[i]);
+		if (lstat(from_path, &ds) != 0)
+			continue;
+		/* The database itself is linked, not renamed: it stays in place
+		 * until the checked copy replaces it in one rename. */
+		if (i == 0)
+			moved = link(from_path, to) == 0 ||
+				((errno == EPERM || errno == ENOTSUP) && rename(from_path, to) == 0);
+		else
+			moved = rename(from_path, to) == 0;
+		if (!moved) {
+			snprintf(err, errlen, "cannot move %s aside to %s: %s", from_path, to,
+				 strerror(errno));
+			goto out;
+		}
+		if (rep->naside < 4) {
+			snprintf(rep->aside[rep->naside][0], sizeof rep->aside[0][0], "%s", from_path);
+			snprintf(rep->aside[rep->naside][1], sizeof rep->aside[0][1], "%s", to);
+			rep->naside++;
+		}
+	}
+	if (rename(tmp, rep->dst) != 0) {
+		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, rep->dst, strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
+	dir_of(rep->dst, dir, sizeof dir);
+	sync_path(dir);
+	if (stat(rep->dst, &ds) == 0) {
+		rep->uid = ds.st_uid;
+		rep->gid = ds.st_gid;
+		rep->mode = (unsigned)(ds.st_mode & 07777);
+	}
+	rc = 0;
+out:
+	sqlite3_close(from);
+	if (tmp[0] != '\0')
+		unlink(tmp); /* our unchecked or uninstalled copy */
+	if (lockfd >= 0)
+		close(lockfd);
 	return rc;
+}
+
+int store_check(const char *path, struct store_check_report *rep, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	struct stat sb;
+	char dir[STORE_PATH_MAX];
+	int rc;
+
+	memset(rep, 0, sizeof *rep);
+	rep->schema_known = nmigrations();
+	rep->signatures = rep->counter = -1;
+	if (resolve_path(path, rep->path, sizeof rep->path) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	dir_of(rep->path, dir, sizeof dir);
+	rep->dir_writable = access(dir, W_OK | X_OK) == 0;
+	rep->in_use = store_in_use(rep->path, &rep->pid, err, errlen) == 1;
+	if (stat(rep->path, &sb) != 0) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", rep->path, strerror(errno));
+			return -1;
+		}
+		if (!rep->dir_writable) {
+			snprintf(err, errlen, "%s does not exist and its directory %s cannot be "
+				 "written: the server could not create it", rep->path, dir);
+			return 1;
+		}
+		return 0;
+	}
+	rep->exists = 1;
+	rep->uid = sb.st_uid;
+	rep->mode = (unsigned)(sb.st_mode & 07777);
+	if (open_readonly(&db, rep->path, err, errlen) != 0)
+		return 1;
+	rc = run_check(db, "PRAGMA integrity_check(10)", rep->integrity, sizeof rep->integrity);
+	if (rc != 0) {
+		snprintf(err, errlen, "it fails PRAGMA integrity_check: %s", rep->integrity);
+		corrupt_hint(db, path, err, errlen);
+		sqlite3_close(db);
+		return 1;
+	}
+	rep->schema = (int)query_int(db, "PRAGMA user_version");
+	rep->is_petitiond = is_petitiond(db);
+	if (rep->is_petitiond) {
+		rep->signatures = query_int(db, "SELECT count(*) FROM signatures");
+		rep->counter = query_int(db, "SELECT value FROM counters WHERE name = 'signatures'");
+		/* Accounts (migration 007), or the one token of an older database. */
+		rep->has_admin_hash =
+			query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'admins'") > 0
+				? (int)query_int(db, "SELECT count(*) FROM admins WHERE revoked_at IS NULL")
+				: query_int(db, "SELECT count(*) FROM settings WHERE key ="
+						" 'admin_token_sha256' AND length(value) = 64") > 0;
+		rep->has_form_key = query_int(db, "SELECT count(*) FROM settings WHERE key ="
+						  " 'form_key' AND length(value) = 64") > 0;
+	}
+	sqlite3_close(db);
+	if (rep->schema > rep->schema_known) {
+		snprintf(err, errlen, "schema version %d is newer than this petitiond knows (%d)",
+			 rep->schema, rep->schema_known);
+		return 1;
+	}
+	if (rep->schema > 0 && !rep->is_petitiond) {
+		snprintf(err, errlen, "schema version %d but no petitiond tables: not a petitiond "
+			 "database", rep->schema);
+		return 1;
+	}
+	if (!rep->dir_writable) {
+		snprintf(err, errlen, "its directory %s cannot be written: SQLite could not create "
+			 "the -wal and -shm files there", dir);
+		return 1;
+	}
+	return 0;
+}
+
+void store_conns(struct store *st, struct store_conns *out)
+{
+	out->path = st->path;
+	out->w = st->w;
+	out->r = st->r;
+	out->rlock = &st->rlock;
+}
+
+int store_exec(sqlite3 *db, const char *op, const char *sql, char *err, size_t errlen)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", op, msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+void store_errmsg(sqlite3 *db, const char *path, const char *op, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s in %s: %s (%s)", op, path, sqlite3_errmsg(db),
+		 sqlite3_errstr(sqlite3_extended_errcode(db)));
 }

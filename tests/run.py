@@ -6,9 +6,11 @@ Each meson test speaks TAP; this counts the individual assertions ("ok" /
 timed out without reporting a failed assertion. The last line printed is
 "N passed, N failed", which is what CI reads.
 
-Usage: tests/run.py BUILD_DIR [BUILD_DIR...] [-- meson test args...]
+Usage: tests/run.py BUILD_DIR[:SUITE,SUITE] [BUILD_DIR...] [-- meson test args...]
 Several build directories (say a normal and a sanitizer build) are run one
-after the other and counted together.
+after the other and counted together; ":e2e,unit" after a directory runs only
+those suites there (the ThreadSanitizer build runs the suites whose code has
+threads).
 """
 import json
 import os
@@ -70,7 +72,12 @@ def main():
     passed = failed = skipped = 0
     bad_rc = False
     for b in builds:
-        p, f, s, rc = run_one(b, extra)
+        suites = []
+        if ":" in b:
+            b, only = b.split(":", 1)
+            for s in only.split(","):
+                suites += ["--suite", s]
+        p, f, s, rc = run_one(b, extra + suites)
         passed += p
         failed += f
         skipped += s

@@ -15,239 +15,23 @@
 // /usr/bin/chromium), BROWSER_TEST_KEEP=1 keeps the temp dir and server logs,
 // BROWSER_TEST_LIMIT=<seconds> the watchdog (default 85),
 // BROWSER_TEST_ONLY=<regexp> runs only the groups whose names match.
+// What it shares with admin.mjs (TAP, the server, axe-core, screenshots, the
+// run itself) is in lib.mjs.
 
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  ok, eq, note, skip, group, setGroupOrder, S, runSuite, newContext, newPage, htmlLang, record,
+  injectAxe, axeCheck, shoot, overflow, sleep, contexts, KHMER_NAME, MOBILE, DESKTOP,
+} from './lib.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const ARTIFACTS = path.join(HERE, 'artifacts');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const TOKEN = 'browser-test-admin-token-0123456789abcdefghij';
-const SUITE_LIMIT_MS = 1000 * (Number(process.env.BROWSER_TEST_LIMIT) || 85); // the whole run, server start to stop
 const BUDGET_BYTES = 30_000; // "30 KB compressed": the stricter, decimal reading
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'];
-const KHMER_NAME = 'សុខ ដារ៉ា';
-const MOBILE = { viewport: { width: 360, height: 740 } }; // with width=device-width, the same layout as a phone
-const DESKTOP = { viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1 };
 
 // ---------------------------------------------------------------------------
-// TAP: results are buffered so that the plan comes first.
+// Helpers of this suite
 
-// Groups run in two concurrent lanes; each group's results go to its own
-// buffer (found through AsyncLocalStorage) and are printed in group order.
-let results = []; // {ok, desc, diag: [lines], skip}
-const headerNotes = [];
-const lane = new AsyncLocalStorage();
-const sink = () => lane.getStore() || results;
-function diagLines(d) {
-  if (d === undefined || d === null) return [];
-  const text = typeof d === 'string' ? d : JSON.stringify(d, null, 1);
-  const lines = text.split('\n');
-  const out = lines.slice(0, 80).map((l) => (l.length > 400 ? l.slice(0, 400) + '...' : l));
-  if (lines.length > 80) out.push(`... (${lines.length - 80} more lines)`);
-  return out;
-}
-function ok(cond, desc, diag) {
-  sink().push({ ok: !!cond, desc, diag: cond ? [] : diagLines(typeof diag === 'function' ? diag() : diag) });
-  return !!cond;
-}
-function eq(got, want, desc, extra) {
-  return ok(got === want, desc, `expected: ${JSON.stringify(want)}\ngot:      ${JSON.stringify(got)}`
-    + (extra === undefined ? '' : '\n' + (typeof extra === 'string' ? extra : JSON.stringify(extra))));
-}
-function note(text) {
-  const lines = diagLines(text), r = sink();
-  if (r.length) r[r.length - 1].diag.push(...lines);
-  else headerNotes.push(...lines);
-}
-function skip(desc, reason) { sink().push({ ok: true, desc, diag: [], skip: reason }); }
-let printed = false;
-function printTap() {
-  if (printed) return;
-  printed = true;
-  const own = results;
-  results = [];
-  collect();
-  results.push(...own);
-  const out = [`1..${results.length}`];
-  for (const l of headerNotes) out.push(`# ${l}`);
-  results.forEach((r, i) => {
-    const desc = r.desc.replace(/\n/g, ' ').replace(/#/g, '\\#');
-    out.push(`${r.ok ? 'ok' : 'not ok'} ${i + 1} - ${desc}${r.skip ? ` # SKIP ${r.skip}` : ''}`);
-    for (const l of r.diag) out.push(`# ${l}`);
-  });
-  const failed = results.filter((r) => !r.ok).length;
-  out.push(`# ${results.length - failed} passed, ${failed} failed`);
-  process.stdout.write(out.join('\n') + '\n');
-}
-const failedCount = () => results.filter((r) => !r.ok).length;
-
-// ---------------------------------------------------------------------------
-// Preconditions: skip (exit 0) when the browser or the npm packages are absent.
-
-function skipAll(reason) {
-  process.stdout.write(`1..0 # SKIP ${reason}\n`);
-  process.exit(0);
-}
-if (Number(process.versions.node.split('.')[0]) < 20) skipAll(`Node.js ${process.versions.node} is too old for playwright-core (needs 20 or later)`);
-if (!fs.existsSync(CHROMIUM)) skipAll(`${CHROMIUM} not found (apt-get install chromium fonts-khmeros)`);
-const require = createRequire(import.meta.url);
-let chromium, AXE_PATH, AXE_SOURCE;
-try {
-  ({ chromium } = require('playwright-core'));
-  AXE_PATH = require.resolve('axe-core/axe.min.js');
-  AXE_SOURCE = fs.readFileSync(AXE_PATH, 'utf8');
-} catch (e) {
-  skipAll(`node_modules missing in tests/browser (run: npm ci --prefix tests/browser): ${e.message.split('\n')[0]}`);
-}
-
-function serverBin() {
-  if (process.env.PETITIOND_BIN) return process.env.PETITIOND_BIN;
-  for (const b of ['build/petitiond', 'build-dev/petitiond']) {
-    const p = path.join(REPO, b);
-    if (fs.existsSync(p)) return p;
-  }
-  return path.join(REPO, 'build/petitiond');
-}
-
-// ---------------------------------------------------------------------------
-// The server: own temp dir, free loopback port, SIGTERM by PID at the end.
-
-const HOST = '127.0.0.1';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, HOST, () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-class Server {
-  constructor() {
-    this.bin = serverBin();
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'petitiond-browser-'));
-    this.proc = null;
-    this.exited = null;
-  }
-  get origin() { return `http://${HOST}:${this.port}`; }
-  async start() {
-    if (!fs.existsSync(this.bin)) throw new Error(`petitiond binary not found: ${this.bin} (set PETITIOND_BIN)`);
-    this.port = await freePort();
-    const env = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PETITIOND_')) env[k] = v;
-    const out = fs.openSync(path.join(this.dir, 'stdout.log'), 'w');
-    const err = fs.openSync(path.join(this.dir, 'stderr.log'), 'w');
-    this.proc = spawn(this.bin, ['--bind', HOST, '--port', String(this.port), '--db', path.join(this.dir, 'sig.db'),
-      '--admin-token', TOKEN, '--rate-limit', '0', '--min-fill-time', '0'],
-    { cwd: this.dir, env, stdio: ['ignore', out, err] });
-    fs.closeSync(out); fs.closeSync(err);
-    this.exited = new Promise((r) => this.proc.on('exit', (code, sig) => r({ code, sig })));
-    const deadline = Date.now() + 10_000;
-    let last = 'no answer';
-    while (Date.now() < deadline) {
-      if (this.proc.exitCode !== null) throw new Error(`petitiond exited during start-up: ${this.stderr()}`);
-      try {
-        const r = await fetch(this.origin + '/healthz', { signal: AbortSignal.timeout(1000) });
-        if (r.status === 200) return;
-        last = `status ${r.status}`;
-      } catch (e) { last = String(e); }
-      await sleep(50);
-    }
-    throw new Error(`GET /healthz did not answer 200 within 10 s (${last}); stderr: ${this.stderr()}`);
-  }
-  stderr() {
-    try { return fs.readFileSync(path.join(this.dir, 'stderr.log'), 'utf8').slice(-2000); } catch { return ''; }
-  }
-  async stop() {
-    if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return this.exited && this.exited;
-    process.kill(this.proc.pid, 'SIGTERM');
-    const r = await Promise.race([this.exited, sleep(10_000).then(() => null)]);
-    if (r) return r;
-    process.kill(this.proc.pid, 'SIGKILL');
-    return this.exited;
-  }
-  cleanup() {
-    if (process.env.BROWSER_TEST_KEEP) return;
-    fs.rmSync(this.dir, { recursive: true, force: true });
-  }
-  // -- plain HTTP from Node (not the browser) --
-  async get(p, headers = {}) {
-    return fetch(this.origin + p, { headers, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
-  }
-  async stats() {
-    const r = await this.get('/api/stats', { Accept: 'application/json' });
-    return r.json();
-  }
-  async csv() {
-    const r = await this.get('/admin/export.csv', { Authorization: `Bearer ${TOKEN}` });
-    if (r.status !== 200) throw new Error(`GET /admin/export.csv: status ${r.status}`);
-    return parseCsv(await r.text());
-  }
-  // Signs like a plain form client: every hidden field the page gives, plus the fields.
-  async sign(fields) {
-    const html = await (await this.get('/?lang=en')).text();
-    const body = new URLSearchParams();
-    for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) body.set(m[1], m[2]);
-    body.set('website', '');
-    for (const [k, v] of Object.entries(fields)) body.set(k, v);
-    return fetch(this.origin + '/sign', { method: 'POST', body, redirect: 'manual',
-      headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
-  }
-}
-
-function parseCsv(text) {
-  const rows = [];
-  let row = [], cell = '', i = 0, q = false;
-  while (i < text.length) {
-    const c = text[i];
-    if (q) {
-      if (c === '"') { if (text[i + 1] === '"') { cell += '"'; i += 2; continue; } q = false; i++; continue; }
-      cell += c; i++; continue;
-    }
-    if (c === '"') { q = true; i++; continue; }
-    if (c === ',') { row.push(cell); cell = ''; i++; continue; }
-    if (c === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i += 2; continue; }
-    cell += c; i++;
-  }
-  if (cell !== '' || row.length) { row.push(cell); rows.push(row); }
-  const [head, ...body] = rows;
-  return body.map((r) => Object.fromEntries(head.map((h, j) => [h, r[j]])));
-}
-
-// ---------------------------------------------------------------------------
-// Browser helpers
-
-let server, browser;
+let server; // S.server, once started
 let main, nojs, desk; // the shared JS-on and JS-off pages (a new page costs seconds on a busy machine)
-const contexts = [];
-const allRequests = []; // every request of every context: {url, context}
 let uniq = 0;
 const email = (tag) => `browser-${tag}-${process.pid}-${++uniq}@example.org`;
-
-async function newContext(label, opts = {}) {
-  const ctx = await browser.newContext({ baseURL: server.origin, locale: 'en-US', serviceWorkers: 'block', ...opts });
-  ctx.setDefaultTimeout(10_000);
-  ctx.setDefaultNavigationTimeout(15_000);
-  ctx.on('request', (r) => allRequests.push({ url: r.url(), context: label }));
-  contexts.push({ label, ctx });
-  return ctx;
-}
-async function newPage(label, opts) {
-  const ctx = await newContext(label, opts);
-  return { ctx, page: await ctx.newPage() };
-}
-const htmlLang = (page) => page.evaluate(() => document.documentElement.lang);
 
 // A server-rendered 422: turn the browser's own constraint validation off
 // (as a browser without it, or a stale page, would) and post the form plainly,
@@ -275,40 +59,12 @@ async function goto422(page, lang) {
   return plainSubmit(page);
 }
 
-const groups = []; // [name, buffer] in the order they were started
-const ONLY = process.env.BROWSER_TEST_ONLY ? new RegExp(process.env.BROWSER_TEST_ONLY, 'i') : null;
-async function group(name, fn) {
-  if (ONLY && !ONLY.test(name)) return;
-  const t0 = Date.now();
-  const buf = [];
-  groups.push([name, buf]);
-  await lane.run(buf, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      ok(false, `${name}: ran to completion`, String(e && e.stack || e));
-    }
-  });
-  headerNotes.push(`${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-}
-const ORDER = ['sign in English', 'sign in Khmer', 'error flow with JS', 'error flow without JS',
+setGroupOrder(['sign in English', 'sign in Khmer', 'error flow with JS', 'error flow without JS',
   'keyboard-only signing', 'no-JS signing', 'no third-party requests', 'weight budget',
-  'desktop: screenshots and axe-core', 'screenshots (mobile) and reflow', 'reduced motion', 'live count'];
-function collect() { // the groups' results, in a fixed order, after what is already there
-  const rank = (n) => (ORDER.includes(n) ? ORDER.indexOf(n) : ORDER.length);
-  for (const [, buf] of groups.splice(0).sort((a, b) => rank(a[0]) - rank(b[0]))) results.push(...buf);
-}
+  'desktop: screenshots and axe-core', 'screenshots (mobile) and reflow', 'reduced motion', 'live count']);
 
 // ---------------------------------------------------------------------------
 // The tests
-
-// Records the page's requests until the returned function is called.
-function record(page) {
-  const reqs = [];
-  const on = (r) => reqs.push(r);
-  page.on('request', on);
-  return { reqs, stop: () => page.off('request', on) };
-}
 
 async function testSignEnglish() {
   const page = main;
@@ -320,6 +76,7 @@ async function testSignEnglish() {
   await page.fill('#email', email('en'));
   await page.selectOption('#country', 'US');
   await page.check('#public');
+  await page.fill('#public_name', 'Jane');
   await Promise.all([page.waitForURL((u) => u.pathname === '/thanks'), page.click('#sign-submit')]);
   const u = new URL(page.url());
   eq(u.pathname + u.search, '/thanks', 'sign (en): lands on /thanks');
@@ -423,6 +180,7 @@ async function testErrorFlowNoJs() {
   await page.selectOption('#country', 'KH');
   await page.fill('#comment', 'A comment to keep');
   await page.check('#public');
+  await page.fill('#public_name', 'Keep');
   const resp = await plainSubmit(page);
   eq(resp && resp.status(), 422, 'errors (no JS): the server answers 422');
   const s = await page.evaluate(() => {
@@ -521,6 +279,9 @@ async function testKeyboard() {
   eq(await active(), 'public', 'keyboard: Tab reaches the public checkbox');
   await kb.press('Space');
   ok(await page.evaluate(() => document.getElementById('public').checked), 'keyboard: Space ticks the checkbox');
+  await kb.press('Tab');
+  eq(await active(), 'public_name', 'keyboard: Tab reaches the public name field');
+  await kb.type('Keyboard');
   ok(await tabUntil('sign-submit', 10), 'keyboard: Tab reaches the submit button (honeypot skipped)', await active());
   const btnRing = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   ok(btnRing !== 'none', 'keyboard: the focused submit button has a visible outline', btnRing);
@@ -528,7 +289,9 @@ async function testKeyboard() {
   eq(new URL(page.url()).pathname, '/thanks', 'keyboard: Enter on the button signs and lands on /thanks');
   const row = (await server.csv()).find((r) => r.email === addr);
   ok(row && row.name === 'Keyboard User' && row.country === 'KH' && row.public === '1'
-    && row.comment === 'Typed with the keyboard only', 'keyboard: the stored row has what was typed', row);
+    && row.comment === 'Typed with the keyboard only'
+    && (row.public_name === undefined || row.public_name === 'Keyboard'),
+    'keyboard: the stored row has what was typed', row);
 }
 
 async function testNoJsSign() {
@@ -623,49 +386,6 @@ async function testWeight() {
   }
 }
 
-// axe goes in through the DevTools protocol (page.evaluate), which the page's
-// CSP (script-src 'self') does not govern: no bypassCSP, the pages are tested
-// under their real policy.
-async function injectAxe(page) {
-  await page.evaluate(AXE_SOURCE);
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) throw new Error('axe-core did not load');
-}
-async function axeCheck(page, what, rules) {
-  const r = await page.evaluate(async ([tags, rules]) => {
-    const runOnly = rules ? { type: 'rule', values: rules } : { type: 'tag', values: tags };
-    const res = await window.axe.run(document, { runOnly, resultTypes: ['violations'] });
-    return res.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
-      targets: v.nodes.slice(0, 8).map((n) => `${n.target.join(' ')}${n.failureSummary ? ' :: ' + n.failureSummary.replace(/\s+/g, ' ') : ''}`) }));
-  }, [AXE_TAGS, rules || null]);
-  const lines = [];
-  for (const v of r) {
-    lines.push(`${v.id} (${v.impact}): ${v.help} <${v.helpUrl}>`);
-    for (const t of v.targets) lines.push(`    ${t}`);
-  }
-  const scope = rules ? rules.join(', ') : AXE_TAGS.join(', ');
-  ok(r.length === 0, `axe (${scope}): ${what} has no violations`, lines.join('\n'));
-}
-// A full-page PNG through the DevTools protocol directly: the same picture as
-// page.screenshot({fullPage: true}), with zlib's fast setting
-// (optimizeForSpeed), which halves the time of the tall Khmer pages.
-const cdpSessions = new WeakMap();
-async function shoot(page, name) {
-  const file = path.join(ARTIFACTS, `${name}.png`);
-  let cdp = cdpSessions.get(page);
-  if (!cdp) { cdp = await page.context().newCDPSession(page); cdpSessions.set(page, cdp); }
-  await page.evaluate(() => document.fonts.ready.then(() => true));
-  const { cssContentSize: c } = await cdp.send('Page.getLayoutMetrics');
-  const { data } = await cdp.send('Page.captureScreenshot', { format: 'png', optimizeForSpeed: true,
-    captureBeyondViewport: true, clip: { x: 0, y: 0, width: Math.ceil(c.width), height: Math.ceil(c.height), scale: 1 } });
-  const buf = Buffer.from(data, 'base64');
-  fs.writeFileSync(file, buf);
-  const w = buf.readUInt32BE(16), h = buf.readUInt32BE(20);
-  ok(buf.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) && buf.length > 2000,
-    `screenshot ${name}.png written (${w}×${h}, ${buf.length} bytes)`);
-  return `${name}.png`;
-}
-
-const shotFiles = [];
 async function darkBackground(page, lang, vp) {
   const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
   const [r, g, b] = (bg.match(/\d+/g) || [255, 255, 255]).map(Number);
@@ -678,29 +398,29 @@ async function screenshots(page, vp, size, reflow) {
   const after = async (label) => { if (reflow) await reflowCheck(page, label, size); };
   for (const lang of ['en', 'km']) {
     await page.goto(lang === 'en' ? '/' : '/?lang=km');
-    shotFiles.push(await shoot(page, `index-${lang}-${vp}`));
+    await shoot(page, `index-${lang}-${vp}`);
     await after(`/ (${lang})`);
     await goto422(page, lang);
-    shotFiles.push(await shoot(page, `error422-${lang}-${vp}`));
+    await shoot(page, `error422-${lang}-${vp}`);
     await after(`422 (${lang})`);
     await page.goto(lang === 'en' ? '/thanks' : '/thanks?lang=km');
-    shotFiles.push(await shoot(page, `thanks-${lang}-${vp}`));
+    await shoot(page, `thanks-${lang}-${vp}`);
     await after(`/thanks (${lang})`);
     await page.goto(`/embed?lang=${lang}`);
-    shotFiles.push(await shoot(page, `embed-${lang}-${vp}`));
+    await shoot(page, `embed-${lang}-${vp}`);
     await after(`/embed (${lang})`);
     await page.goto(`/no-such-page?lang=${lang}`);
-    shotFiles.push(await shoot(page, `notfound-${lang}-${vp}`));
+    await shoot(page, `notfound-${lang}-${vp}`);
     await after(`404 (${lang})`);
   }
   await page.emulateMedia({ colorScheme: 'dark' });
   for (const lang of ['en', 'km']) {
     await page.goto(`/?lang=${lang}`);
     await darkBackground(page, lang, vp);
-    shotFiles.push(await shoot(page, `index-${lang}-dark-${vp}`));
+    await shoot(page, `index-${lang}-dark-${vp}`);
   }
   await page.goto('/thanks?lang=km');
-  shotFiles.push(await shoot(page, `thanks-km-dark-${vp}`));
+  await shoot(page, `thanks-km-dark-${vp}`);
   await page.emulateMedia({ colorScheme: 'light' });
 }
 async function testScreenshotsMobile() {
@@ -724,7 +444,7 @@ async function testDesktop() {
   const vp = 'desktop';
   for (const lang of ['en', 'km']) {
     await page.goto(lang === 'en' ? '/' : '/?lang=km');
-    shotFiles.push(await shoot(page, `index-${lang}-${vp}`));
+    await shoot(page, `index-${lang}-${vp}`);
     await injectAxe(page);
     await axeCheck(page, `petition page (${lang})`);
     // The summary and messages app.js builds.
@@ -734,7 +454,7 @@ async function testDesktop() {
     await axeCheck(page, `petition page with inline JS errors (${lang})`);
 
     await goto422(page, lang);
-    shotFiles.push(await shoot(page, `error422-${lang}-${vp}`));
+    await shoot(page, `error422-${lang}-${vp}`);
     await injectAxe(page);
     await axeCheck(page, `422 error page (${lang})`);
     await darkContrast(page, `422 error page (${lang})`);
@@ -744,7 +464,7 @@ async function testDesktop() {
       [`/embed?lang=${lang}`, 'embed', 'embed widget', true],
       [`/no-such-page?lang=${lang}`, 'notfound', '404 page', false]]) {
       await page.goto(p);
-      shotFiles.push(await shoot(page, `${name}-${lang}-${vp}`));
+      await shoot(page, `${name}-${lang}-${vp}`);
       await injectAxe(page);
       await axeCheck(page, `${what} (${lang})`);
       if (dark) await darkContrast(page, `${what} (${lang})`);
@@ -754,10 +474,10 @@ async function testDesktop() {
   for (const lang of ['en', 'km']) {
     await page.goto(`/?lang=${lang}`);
     await darkBackground(page, lang, vp);
-    shotFiles.push(await shoot(page, `index-${lang}-dark-${vp}`));
+    await shoot(page, `index-${lang}-dark-${vp}`);
   }
   await page.goto('/thanks?lang=km');
-  shotFiles.push(await shoot(page, `thanks-km-dark-${vp}`));
+  await shoot(page, `thanks-km-dark-${vp}`);
   await page.emulateMedia({ colorScheme: 'light' });
 }
 
@@ -771,21 +491,12 @@ async function reflowCheck(page, label, size) {
   reflowPages.push(label);
   for (const width of [320, 640]) {
     await page.setViewportSize({ width, height: 600 });
-    const r = await page.evaluate(() => {
-      const de = document.documentElement, cw = de.clientWidth;
-      const wide = [];
-      if (de.scrollWidth > cw) for (const el of document.body.querySelectorAll('*')) {
-        const b = el.getBoundingClientRect();
-        if (b.width && b.right > cw + 0.5 && getComputedStyle(el).position !== 'absolute') {
-          wide.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''} right=${Math.round(b.right)}`);
-        }
-      }
-      return { sw: de.scrollWidth, cw, wide: wide.slice(0, 10) };
-    });
+    const r = await overflow(page);
     if (r.sw > r.cw) reflowBad[width].push(`${label}: scrollWidth ${r.sw} > clientWidth ${r.cw}; ${r.wide.join(', ')}`);
   }
   await page.setViewportSize(size);
 }
+
 function reflowReport() {
   for (const width of [320, 640]) {
     ok(reflowPages.length >= 10 && reflowBad[width].length === 0,
@@ -852,43 +563,14 @@ async function testLiveCount() {
 
 // ---------------------------------------------------------------------------
 
-async function cleanup() {
-  for (const { ctx } of contexts) await ctx.close().catch(() => {});
-  if (browser) await browser.close().catch(() => {});
-  if (server) {
-    const r = await server.stop().catch((e) => ({ error: String(e) }));
-    if (r && !(r.code === 0 && r.sig === null)) headerNotes.push(`server exit: ${JSON.stringify(r)}`);
-    server.cleanup();
-  }
-}
-
-async function runSuite() {
-  const t0 = Date.now();
-  const watchdog = setTimeout(async () => {
-    ok(false, `the suite finished within ${SUITE_LIMIT_MS / 1000} s`,
-      `load average now: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; BROWSER_TEST_LIMIT=<seconds> raises the limit`);
-    if (server) { // the server first: SIGTERM, then SIGKILL after 5 s
-      const r = await Promise.race([server.stop().catch(() => null), sleep(5000).then(() => 'late')]);
-      if (r === 'late' && server.proc.exitCode === null && server.proc.signalCode === null) process.kill(server.proc.pid, 'SIGKILL');
-      server.cleanup();
-    }
-    if (browser) await Promise.race([browser.close().catch(() => {}), sleep(3000)]);
-    printTap();
-    process.exit(1);
-  }, SUITE_LIMIT_MS);
-  try {
-    server = new Server();
-    await server.start();
-    headerNotes.push(`server ${server.bin} on ${server.origin}`);
-    headerNotes.push(`load average at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} CPUs)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, chromiumSandbox: false,
-      args: CHROMIUM_ARGS, timeout: 30_000 });
-    headerNotes.push(`browser: Chromium ${browser.version()} (${CHROMIUM}), playwright-core ${require('playwright-core/package.json').version}, axe-core ${require('axe-core/package.json').version}`);
+runSuite({
+  limitS: 85, // the whole run, server start to stop
+  shots: /^(?!admin-)/, // every PNG but admin.mjs's
+  body: async () => {
+    server = S.server;
     main = (await newPage('main', DESKTOP)).page;
     nojs = (await newPage('no-js', { ...DESKTOP, javaScriptEnabled: false })).page;
     desk = (await newPage('desktop', { ...DESKTOP, reducedMotion: 'reduce' })).page;
-    fs.mkdirSync(ARTIFACTS, { recursive: true });
-    for (const f of fs.readdirSync(ARTIFACTS)) if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));
     // Lane A uses the shared JS-on and JS-off pages, lane B the weight context
     // and the desktop page: on two cores the two lanes overlap. Nothing in
     // lane B signs, so the counts in lane A stay exact.
@@ -909,27 +591,10 @@ async function runSuite() {
       await group('desktop: screenshots and axe-core', testDesktop);
     })();
     await Promise.all([laneA, laneB]);
-    headerNotes.push(`screenshots (${shotFiles.length}) in ${path.relative(REPO, ARTIFACTS)}/: ${shotFiles.sort().join(' ')}`);
-    // Over the whole run, every context, every page.
-    const foreign = allRequests.filter((r) => !(r.url.startsWith(server.origin + '/') || r.url.startsWith('data:') || r.url === 'about:blank'));
-    ok(foreign.length === 0, `whole run: all ${allRequests.length} browser requests stayed on ${server.origin}`,
-      foreign.slice(0, 20).map((r) => `${r.context}: ${r.url}`).join('\n'));
+  },
+  after: async () => {
     const withCookies = [];
     for (const { label, ctx } of contexts) if ((await ctx.cookies()).length) withCookies.push(label);
     ok(withCookies.length === 0, `whole run: no cookies in any of the ${contexts.length} browser contexts`, withCookies);
-  } catch (e) {
-    ok(false, 'the suite ran to completion', String(e && e.stack || e));
-  } finally {
-    await cleanup();
-    clearTimeout(watchdog);
-  }
-  if (server && server.proc) {
-    const code = server.proc.exitCode;
-    ok(code === 0, 'the server exited 0 on SIGTERM', `exit ${code} signal ${server.proc.signalCode}; ${server.stderr()}`);
-  }
-  headerNotes.push(`total: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  printTap();
-  process.exit(failedCount() || results.length === 0 ? 1 : 0);
-}
-
-runSuite();
+  },
+});

@@ -6,12 +6,15 @@ ever signalled (by PID, through subprocess.Popen).
 
 Contents:
   Server      context manager: free loopback port, temp dir with sig.db,
-              starts the binary ($PETITIOND_BIN), waits for GET /healthz,
-              stops it with SIGTERM (SIGKILL after 10 s); restartable on the
-              same database.
-  TAP         a tiny TAP producer: ok(cond, desc, diag=None), done() -> exit code.
+              starts the binary ($PETITIOND_BIN, else build/petitiond of this
+              checkout), waits for GET /healthz, stops it with SIGTERM
+              (SIGKILL after 10 s); restartable on the same database.
+  TAP         a tiny TAP producer: ok(cond, desc, diag=None), skip(desc, reason),
+              done() -> exit code.
   helpers     HTML text extraction, form parsing, CSV parsing, urlencoding of
-              raw bytes, thousands formatting.
+              raw bytes, thousands formatting, standalone numbers in text,
+              JSON bodies, the environment without PETITIOND_* settings,
+              sanitizer reports.
 """
 
 import csv
@@ -33,19 +36,35 @@ from html import unescape
 from html.parser import HTMLParser
 
 HOST = "127.0.0.1"
-DEFAULT_BIN = "/work/main/build/petitiond"
 ADMIN_TOKEN = "e2e-admin-token-0123456789abcdefghijklmnopqrstuvwxyz"  # 53 chars
 REQUEST_TIMEOUT = 10.0  # seconds, every HTTP request
 START_TIMEOUT = 10.0  # seconds until GET /healthz answers 200
 STOP_TIMEOUT = 10.0  # seconds between SIGTERM and SIGKILL
 
 FIELDS = ("name", "email", "country", "comment", "public", "updates")
+FORM_CT = "application/x-www-form-urlencoded"
 
+# The checkout this file belongs to (tests/e2e/harness.py -> the repository),
+# and the binary `meson setup build && meson compile -C build` makes there.
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_BIN = os.path.join(REPO, "build", "petitiond")
 
 
 def server_bin():
+    """$PETITIOND_BIN, else build/petitiond of this checkout."""
     return os.environ.get("PETITIOND_BIN", DEFAULT_BIN)
+
+
+def clean_env(**extra):
+    """The environment without any PETITIOND_* setting (so a server or a
+    subcommand gets only what the test gives it), plus extra -- except
+    PETITIOND_ALLOW_ROOT=1: the tests run as root in CI, and petitiond
+    refuses to serve as root without --user unless it is set (test_ops.py
+    checks that refusal with PETITIOND_ALLOW_ROOT="")."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PETITIOND_")}
+    env["PETITIOND_ALLOW_ROOT"] = "1"
+    env.update(extra)
+    return env
 
 
 # --------------------------------------------------------------------------
@@ -81,6 +100,11 @@ class TAP:
     def eq(self, got, want, desc):
         return self.ok(got == want, desc, "expected: %r\ngot:      %r" % (want, got))
 
+    def skip(self, desc, reason):
+        """A passing result carrying a TAP '# SKIP reason' directive."""
+        clean = desc.replace("\n", " ").replace("#", "\\#")
+        self.results.append((True, _SkipDesc("%s # SKIP %s" % (clean, reason)), []))
+
     def failed(self):
         return sum(1 for r in self.results if not r[0])
 
@@ -99,6 +123,14 @@ class TAP:
         out.write("# %d passed, %d failed\n" % (n - nf, nf))
         out.flush()
         return 1 if nf or n == 0 else 0
+
+
+class _SkipDesc(str):
+    """A description that already carries a TAP '# SKIP' directive: TAP.done()
+    escapes '#' in descriptions, so this one leaves itself as it is."""
+
+    def replace(self, *a, **k):  # noqa: D401
+        return self
 
 
 def _diag_lines(diag):
@@ -253,7 +285,7 @@ class Server:
             out = os.path.join(self.dir, "stdout.%d.log" % self.starts)
             err = os.path.join(self.dir, "stderr.%d.log" % self.starts)
             self.logs.append((out, err))
-            env = {k: v for k, v in os.environ.items() if not k.startswith("PETITIOND_")}
+            env = clean_env()
             if self.via_env:
                 for k, v in self.settings(port):
                     env["PETITIOND_" + k.upper().replace("-", "_")] = v
@@ -412,7 +444,7 @@ class Server:
         return form_hidden(b.decode("utf-8", "replace"))
 
     def sign(self, fields, json=False, hidden=True, lang=None, headers=None,
-             content_type="application/x-www-form-urlencoded"):
+             content_type=FORM_CT):
         """POSTs a signature to /sign as application/x-www-form-urlencoded.
 
         fields: dict or list of (key, value) pairs (values str or bytes), or a
@@ -566,6 +598,20 @@ def urlencode(pairs):
 
 def thousands(n):
     return "{:,}".format(n)
+
+
+def standalone(text, number):
+    """True when `number` (already formatted) is in text, not as part of a
+    larger number."""
+    return re.search(r"(?<![\d.,])" + re.escape(number) + r"(?![\d]|[.,]\d)", text) is not None
+
+
+def json_body(b):
+    """The JSON value of a response body, or None when it is not JSON."""
+    try:
+        return jsonlib.loads(b.decode("utf-8"))
+    except ValueError:  # includes UnicodeDecodeError
+        return None
 
 
 # --------------------------------------------------------------------------
@@ -808,9 +854,13 @@ def gunzip(b):
     return gzip.decompress(b)
 
 
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
+                     "UndefinedBehaviorSanitizer", "ThreadSanitizer")
+
+
 def sanitizer_report(text):
-    for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:",
-                   "UndefinedBehaviorSanitizer", "ThreadSanitizer"):
+    """The first sanitizer marker found in text, or None."""
+    for marker in SANITIZER_MARKERS:
         if marker in text:
             return marker
     return None

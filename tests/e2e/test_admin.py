@@ -13,14 +13,20 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 
-HEADER = ["id", "signed_at", "name", "email", "country", "comment", "public", "updates"]
+# The eight columns of the contract, then later ones appended at the end.
+# The contract's eight columns, then the appended ones: public_name, source (issue 12).
+HEADER = ["id", "signed_at", "name", "email", "country", "comment", "public", "updates", "public_name",
+          "source"]
 
 SIGS = [
-    {"name": "សុខ ដារ៉ា", "email": "sok.dara@example.com", "country": "KH", "comment": "", "public": "1"},
+    {"name": "សុខ ដារ៉ា", "email": "sok.dara@example.com", "country": "KH", "comment": "", "public": "1",
+     "public_name": "ដារ៉ា"},
     {"name": "Zoë Ñúñez", "email": "Zoe.Nunez@Example.ORG", "country": "ES",
      "comment": 'He said "hi", then left.\r\nSecond line\nThird, last', "updates": "1"},
     {"name": 'Smith, John "Jack"', "email": "jack@example.com", "country": "US", "comment": "a,b,c",
-     "public": "1", "updates": "1"},
+     "public": "1", "updates": "1", "public_name": '=Jack, "J"'},
+    {"name": "Private Person", "email": "private@example.com", "country": "KH",
+     "public_name": "Never Stored"},
     {"name": "Multi\u00a0Space Ünïcödé Ok", "email": "uni@example.com", "country": "FR",
      "comment": "ស្រឡាញ់ប្រជាធិបតេយ្យ 🇰🇭"},
     {"name": '=HYPERLINK("http://example.invalid/x","click")', "email": "f1@example.com", "country": "KH",
@@ -125,8 +131,9 @@ def main(t):
             perr = None
         except Exception as e:  # noqa: BLE001
             rows, perr = [], repr(e)
-        t.ok(rows and rows[0] == HEADER and all(len(r) == 8 for r in rows),
-             "export parses as RFC 4180 CSV with 8 columns", perr or repr([len(r) for r in rows][:20]))
+        t.ok(rows and rows[0] == HEADER and all(len(r) == len(HEADER) for r in rows),
+             "export parses as RFC 4180 CSV with %d columns" % len(HEADER),
+             perr or repr([len(r) for r in rows][:20]))
         data = [dict(zip(HEADER, r)) for r in rows[1:]]
         t.eq(len(data), len(SIGS), "one row per signature (%d)" % len(SIGS))
 
@@ -164,6 +171,10 @@ def main(t):
                 w = "1" if s.get(k) == "1" else "0"
                 if r[k] != w:
                     probs.append("%s %r != %r" % (k, r[k], w))
+            # public_name: kept only for a public signer (guarded like any cell)
+            w = H.guard(s.get("public_name", "")) if s.get("public") == "1" else ""
+            if r["public_name"] != w:
+                probs.append("public_name %r != %r" % (r["public_name"], w))
             t.ok(not probs, "row for %r matches what was submitted field by field (email as entered%s)"
                  % (s["email"], ", guarded" if want_email != s["email"] else ""), "\n".join(probs))
 

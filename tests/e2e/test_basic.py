@@ -5,7 +5,7 @@ GET / (content type, form, fields, count, Khmer, petition text, ETag/304,
 gzip, nothing third-party, nosniff), /api/stats, /healthz, 404, 405 + Allow,
 415, 413, HEAD, and the command line (--help, --version, bad flags)."""
 
-import datetime
+import json
 import os
 import re
 import subprocess
@@ -19,29 +19,41 @@ KHMER = re.compile("[\u1780-\u17ff]")
 
 
 def petition_lines():
-    for p in (os.path.join(H.REPO, "assets", "petition.txt"),
-              os.path.join(H.REPO, "..", "shared", "petition.txt")):
-        if os.path.isfile(p):
-            with open(p, encoding="utf-8") as f:
-                return p, f.read().splitlines()
-    return None, []
+    """The lines of the built-in English text, as a fresh server publishes it:
+    the short fields of assets/content/en.json and the Markdown of en.md (the
+    one source: nothing to keep in step by hand)."""
+    d = os.path.join(H.REPO, "assets", "content")
+    try:
+        with open(os.path.join(d, "en.json"), encoding="utf-8") as f:
+            fields = json.load(f)
+        with open(os.path.join(d, "en.md"), encoding="utf-8") as f:
+            body = f.read()
+    except (OSError, ValueError):
+        return None, []
+    lines = [fields.get(k, "") for k in ("title", "petitioners", "recipients")]
+    lines += body.splitlines()
+    for k in ("closing", "contact"):
+        lines += fields.get(k, "").splitlines()
+    return os.path.join(d, "en.{md,json}"), lines
 
 
 def norm_line(line):
-    s = line.strip().replace("\\$", "$")
-    s = re.sub(r"^\d+\.\s+", "", s)
+    """A line of Markdown as the page shows its text: no heading or list
+    marker, no emphasis, links as their text, escapes resolved."""
+    s = line.strip()
+    s = re.sub(r"^#{1,6}\s+", "", s)
+    s = re.sub(r"^(\d+[.)]|[-*+])\s+", "", s)
+    s = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", s)
+    s = re.sub(r"<((?:https?:|mailto:)?[^<>\s]+@?[^<>\s]*)>", lambda m: re.sub(r"^mailto:", "", m.group(1)), s)
+    s = s.replace("**", "").replace("__", "")
+    s = re.sub(r"(?<![\w*])[*_]([^*_]+)[*_](?![\w*])", r"\1", s)
+    s = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", s)
     return H.collapse(s)
-
-
-def standalone(text, number):
-    """True when `number` (already formatted) is in text, not as part of a
-    larger number."""
-    return re.search(r"(?<![\d.,])" + re.escape(number) + r"(?![\d]|[.,]\d)", text) is not None
 
 
 def cli_checks(t):
     b = H.server_bin()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PETITIOND_")}
+    env = H.clean_env()
 
     def run(args):
         try:
@@ -92,15 +104,15 @@ def main(t):
         text = H.html_text(html)
         stats = srv.stats()
         cnt = stats.get("count")
-        t.ok(isinstance(cnt, int) and standalone(text, H.thousands(cnt)),
+        t.ok(isinstance(cnt, int) and H.standalone(text, H.thousands(cnt)),
              "page shows the current count (%r)" % cnt, text[:600])
-        t.ok(standalone(text, H.thousands(1000)), "page shows the goal (1,000)", text[:600])
+        t.ok(H.standalone(text, H.thousands(1000)), "page shows the goal (1,000)", text[:600])
         m = re.search(r"<html[^>]*\blang=\"([^\"]*)\"", html)
         t.ok(m and m.group(1) == "en", 'default page is <html lang="en">', m and m.group(0))
 
         # ---- petition text --------------------------------------------------
         path, lines = petition_lines()
-        t.ok(lines, "petition text found (%s)" % path, "looked in assets/petition.txt and ../shared/petition.txt")
+        t.ok(lines, "petition text found (%s)" % path, "looked for assets/content/en.md and en.json")
         missing = []
         for line in lines:
             n = norm_line(line)
@@ -206,10 +218,7 @@ def main(t):
         t.eq(st, 200, "GET /api/stats is 200")
         t.ok(re.match(r"application/json\b", h.get("content-type", "")), "GET /api/stats is application/json",
              repr(h.get("content-type")))
-        try:
-            j = H.jsonlib.loads(b.decode("utf-8"))
-        except ValueError:
-            j = None
+        j = H.json_body(b)
         t.ok(isinstance(j, dict) and type(j.get("count")) is int and type(j.get("goal")) is int,
              "stats has integer count and goal", repr(b[:200]))
         t.ok(isinstance(j, dict) and j.get("goal") == 1000 and j.get("count") == 0,

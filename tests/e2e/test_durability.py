@@ -109,7 +109,8 @@ def main(t):
         for i in range(20):
             st, h, b = srv.sign({"name": "Restart %d" % i, "email": "restart%d@example.com" % i,
                                  "country": "KH", "comment": "row %d, \"quoted\"\nline" % i,
-                                 "public": "1" if i % 2 else "", "updates": "1" if i % 3 else ""})
+                                 "public": "1" if i % 2 else "", "updates": "1" if i % 3 else "",
+                                 "public_name": "Shown %d" % i if i % 2 else ""})
             sts.append(st)
         t.ok(all(s == 303 for s in sts), "20 signatures answered 303", repr(sorted(set(sts))))
         c_before = srv.count()
@@ -122,6 +123,10 @@ def main(t):
         st, h, csv_after, rows_after = srv.export_csv()
         t.ok(rows_after == rows_before, "after restart: CSV rows identical", "before %d rows, after %r rows"
              % (len(rows_before or []), rows_after and len(rows_after)))
+        head = rows_after[0] if rows_after else []
+        pn = [dict(zip(head, r)).get("public_name") for r in (rows_after or [])[1:]]
+        t.ok(pn == ["Shown %d" % i if i % 2 else "" for i in range(20)],
+             "after restart: each public signer's public_name kept, none for the others", repr(pn))
         H.check_clean_exit(t, srv, "second stop also exits 0, no sanitizer reports")
 
     # ---- SIGTERM in the middle of a burst ----------------------------------------

@@ -142,7 +142,13 @@ def main(t):
              "no signature made during the export is in it (one snapshot)")
         ids = [int(r[0]) for r in data]
         t.ok(all(b > a for a, b in zip(ids, ids[1:])), "ids strictly increasing, no repeats")
-        t.ok(all(len(r) == 8 for r in data), "every row has its 8 cells (no torn rows)")
+        ncols = len(rows[0]) if rows else 0
+        t.ok(rows and rows[0][:8] == ["id", "signed_at", "name", "email", "country", "comment", "public",
+                                      "updates"] and rows[0][8:] == ["public_name", "source"],
+             "header: the eight contract columns, then public_name and source appended",
+             repr(rows[0] if rows else None))
+        t.ok(ncols >= 9 and all(len(r) == ncols for r in data),
+             "every row has its %d cells (no torn rows)" % ncols)
 
         # After the export ends, a few more commits let the checkpoint catch
         # up and restart the WAL, which is then truncated to the limit.

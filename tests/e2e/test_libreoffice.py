@@ -12,7 +12,6 @@ Note: LibreOffice 7.4 in headless mode ignores a byte order mark and reads
 CSV as Windows-1252 unless told the character set, hence --infilter.
 """
 import csv
-import io
 import os
 import shutil
 import subprocess
@@ -25,13 +24,13 @@ import harness as H  # noqa: E402
 
 ROWS = [
     {"name": "សុខ ដារ៉ា", "email": "dara@example.org", "country": "KH",
-     "comment": "ខ្ញុំគាំទ្រញត្តិនេះ។", "public": "1", "updates": ""},
+     "comment": "ខ្ញុំគាំទ្រញត្តិនេះ។", "public": "1", "updates": "", "public_name": "ដារ៉ា"},
     {"name": "Zoë Ñúñez, \"Jr\"", "email": "Zoe.Nunez@Example.org", "country": "ES",
      "comment": "line one\nline two, with a comma and \"quotes\"", "public": "", "updates": "1"},
     {"name": "=HYPERLINK(\"http://evil.example\",\"x\")", "email": "f@example.org",
      "country": "FR", "comment": "+1 -1 @SUM(A1)", "public": "", "updates": ""},
     {"name": "Nguyễn Thị Minh Khai", "email": "minh@example.org", "country": "VN",
-     "comment": "", "public": "1", "updates": "1"},
+     "comment": "", "public": "1", "updates": "1", "public_name": "=Minh, \"K\""},
 ]
 
 
@@ -79,7 +78,7 @@ def main(t):
         with open(out, encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
         t.eq(rows[0], ["id", "signed_at", "name", "email", "country", "comment", "public",
-                       "updates"], "the sheet's header row")
+                       "updates", "public_name", "source"], "the sheet's header row")
         got = {r[3]: r for r in rows[1:]}
         for r in ROWS:
             g = got.get(r["email"])
@@ -97,6 +96,10 @@ def main(t):
             t.eq(g[5], comment, "comment cell intact for %s" % r["email"])
             t.eq(g[6], "1" if r["public"] else "0", "public cell for %s" % r["email"])
             t.eq(g[7], "1" if r["updates"] else "0", "updates cell for %s" % r["email"])
+            pname = r.get("public_name", "") if r["public"] else ""
+            if pname and pname[0] in "=+-@":
+                pname = "'" + pname
+            t.eq(g[8] if len(g) > 8 else None, pname, "public_name cell intact for %s" % r["email"])
         formula = got.get("f@example.org")
         t.ok(formula is not None and not formula[2].startswith("="),
              "the formula payload is text in the sheet, not a formula", formula)

@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -34,6 +35,13 @@ def make_db(path, version, rows):
             con.execute("DELETE FROM daily")
             con.execute("INSERT INTO daily (day, n) SELECT date(signed_at, 'unixepoch'), count(*)"
                         " FROM signatures GROUP BY 1")
+        if version >= 3:  # and the flag counters
+            con.execute("UPDATE counters SET value = (SELECT count(*) FROM signatures WHERE public = 1)"
+                        " WHERE name = 'public'")
+            con.execute("UPDATE counters SET value = (SELECT count(*) FROM signatures WHERE updates = 1)"
+                        " WHERE name = 'updates'")
+        if version >= 4:  # and the count of accepted submissions
+            con.execute("UPDATE counters SET value = ? WHERE name = 'accepted'", (len(rows),))
         con.execute("PRAGMA user_version = %d" % version)
     finally:
         con.close()
@@ -52,7 +60,7 @@ def main(t):
             emails = sorted(r["email"] for r in srv.csv_dicts())
             t.eq(emails, sorted(r[2] for r in rows), "from version %d: every row kept" % version)
             st, _, _ = srv.sign({"name": "New", "email": "new@example.org", "country": "FR",
-                                 "public": "1", "updates": "1"})
+                                 "public": "1", "updates": "1", "public_name": "Newcomer"})
             t.eq(st, 303, "from version %d: signing works after the upgrade" % version)
             st, _, body = srv.request("GET", "/admin", headers=srv.auth_header())
             t.eq(st, 200, "from version %d: dashboard answers" % version)
@@ -62,6 +70,7 @@ def main(t):
                 c = dict(con.execute("SELECT name, value FROM counters"))
                 daily = con.execute("SELECT sum(n) FROM daily").fetchone()[0]
                 ic = con.execute("PRAGMA integrity_check").fetchone()[0]
+                pnames = dict(con.execute("SELECT email, public_name FROM signatures"))
             finally:
                 con.close()
             t.eq(uv, len(MIGRATIONS), "from version %d: user_version is now %d" % (version, len(MIGRATIONS)))
@@ -70,6 +79,22 @@ def main(t):
             t.eq(c.get("updates"), 5 + 1, "from version %d: updates counter from the rows" % version)
             t.eq(daily, 26, "from version %d: per-day counts add up" % version)
             t.eq(ic, "ok", "from version %d: integrity_check ok" % version)
+            t.ok(pnames.get("new@example.org") == "Newcomer"
+                 and all(pnames.get(r[2]) is None for r in rows),
+                 "from version %d: public_name added; old rows have none, the new public signer's kept"
+                 % version, repr(sorted(pnames.items())[:5]))
+            t.eq(c.get("accepted"), 26, "from version %d: 'accepted' starts at the old total, +1" % version)
+            t.eq(c.get("bots_refused"), 0, "from version %d: 'bots_refused' starts at 0" % version)
+            page = srv.page("/")
+            for _ in range(60):  # the page is re-rendered at most every 250 ms
+                if "Newcomer" in page:
+                    break
+                time.sleep(0.05)
+                page = srv.page("/")
+            listed = H.html_text(page).split("Recent signers")[-1]
+            t.ok("Old" not in listed and "A signer from Cambodia" in listed and "Newcomer" in listed,
+                 "from version %d: old public rows listed as 'A signer from Cambodia', never by name"
+                 % version, H.html_text(page)[-400:])
 
     # A database from the future is refused, untouched.
     work = tempfile.mkdtemp(prefix="petitiond-migrate-")
@@ -80,7 +105,7 @@ def main(t):
     con.close()
     p = subprocess.run([H.server_bin(), "--bind", "127.0.0.1", "--port", str(H.free_port()),
                         "--db", db, "--admin-token", H.ADMIN_TOKEN],
-                       capture_output=True, timeout=20, cwd=work)
+                       capture_output=True, timeout=20, cwd=work, env=H.clean_env())
     t.ok(p.returncode != 0 and b"newer" in p.stderr,
          "a database from a newer petitiond is refused with a clear message",
          "rc %r stderr %r" % (p.returncode, p.stderr[-300:]))

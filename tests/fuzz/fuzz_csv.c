@@ -6,12 +6,19 @@
  * several cells, then an integer cell; an integer cell, then the whole input.
  * Each record must parse (no unquoted ',', CR, LF or '"' inside a field),
  * give back exactly the cells written (text with a leading '\'' when it
- * starts with = + - @ TAB or CR, integers as "%lld"), be quoted exactly when
- * csv.h says so, and never start a text field with a formula character. */
+ * starts with = + - @ TAB or CR, also after invisible characters, or with a
+ * full-width or small = + - @; integers as "%lld"), be quoted exactly when
+ * csv.h says so, and never start a text field with a formula character.
+ * The guard's reference here is written independently of csv.c's table:
+ * "invisible" is computed from utf8proc's Unicode data (controls,
+ * White_Space, Cf, default-ignorable) plus the unassigned default-ignorable
+ * ranges. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <utf8proc.h>
 
 #include "buf.h"
 #include "csv.h"
@@ -81,11 +88,61 @@ static int csv_parse(const char *s, size_t n, struct buf *dec, struct field *f, 
 	}
 }
 
-/* The contract's formula characters. */
+/* What a spreadsheet may skip or not show in front of a formula. */
+static int ref_invisible(utf8proc_int32_t c)
+{
+	const utf8proc_property_t *p;
+
+	if (c <= 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0x2065 || (c >= 0xFFF0 && c <= 0xFFF8) ||
+	    (c >= 0xE0000 && c <= 0xE0FFF))
+		return 1;
+	p = utf8proc_get_property(c);
+	return p->ignorable || p->category == UTF8PROC_CATEGORY_CF ||
+	       p->category == UTF8PROC_CATEGORY_ZS || p->category == UTF8PROC_CATEGORY_ZL ||
+	       p->category == UTF8PROC_CATEGORY_ZP;
+}
+
+/* = + - @, and the forms that NFKC maps to them in the Small Form Variants
+ * and Halfwidth and Fullwidth Forms blocks. */
+static int ref_formula_char(utf8proc_int32_t c)
+{
+	utf8proc_uint8_t *dst = NULL;
+	utf8proc_uint8_t src[4];
+	utf8proc_ssize_t n, r;
+	int yes;
+
+	if (c == '=' || c == '+' || c == '-' || c == '@')
+		return 1;
+	if (c < 0xFE50 || c > 0xFFEF)
+		return 0;
+	n = utf8proc_encode_char(c, src);
+	r = utf8proc_map(src, n, &dst, UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT);
+	yes = r == 1 && (dst[0] == '=' || dst[0] == '+' || dst[0] == '-' || dst[0] == '@');
+	free(dst);
+	return yes;
+}
+
+/* The contract's guard: after a leading run of invisible characters (an
+ * ill-formed byte ends it), a formula character; or a TAB or CR in that
+ * run. */
 static int formula_start(const char *s, size_t n)
 {
-	return n > 0 && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' ||
-			 s[0] == '\t' || s[0] == '\r');
+	size_t i = 0;
+
+	while (i < n) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t used = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+							 (utf8proc_ssize_t)(n - i), &c);
+
+		if (used <= 0)
+			return 0;
+		if (c == '\t' || c == '\r')
+			return 1;
+		if (!ref_invisible(c))
+			return ref_formula_char(c);
+		i += (size_t)used;
+	}
+	return 0;
 }
 
 /* Whether csv.h says the guarded cell g[0..n) is quoted. */

@@ -4,7 +4,12 @@
  * target decodes it, compares every pair with an independent reference
  * decoder, checks form_get(), re-encodes the pairs with url_encode() and
  * decodes them back, then validates the signature and checks every value it
- * returns against the rules documented in form.h. Any violation aborts. */
+ * returns against the rules documented in form.h: among them, public_name
+ * is never set unless public is ticked, a text without errors holds no
+ * format character but ZWSP/ZWNJ/ZWJ (tags only in the three RGI
+ * subdivision flags), a name has a letter, and the character and position
+ * reported for FORM_ERR_CHAR/FORM_ERR_CONTROL are the first refused one, as
+ * an independent scan finds it. Any violation aborts. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,7 @@
  * FORM_RAW_MAX_BYTES and FORM_NAME_MAX_BYTES). */
 #define FUZZ_RAW_MAX_BYTES  4096
 #define FUZZ_NAME_MAX_BYTES (FORM_NAME_MAX_CHARS * 32)
+#define FUZZ_PUBLIC_NAME_MAX_BYTES (FORM_PUBLIC_NAME_MAX_CHARS * 32)
 
 /* ---- reference decoder ---------------------------------------------------- */
 
@@ -151,8 +157,9 @@ static void check_decode(const uint8_t *data, size_t size, int r, const struct f
 /* form_get() returns the first pair with that key, or NULL. */
 static void check_get(const struct form_kvs *kvs)
 {
-	static const char *const keys[] = {"name",   "email", "country", "comment", "public",
-					   "updates", "lang",  "token",   "website", ""};
+	static const char *const keys[] = {"name",    "email", "country", "comment",
+					   "public",  "updates", "public_name", "lang",
+					   "token",   "website", ""};
 	size_t i, j, vlen;
 	const char *v;
 
@@ -343,14 +350,128 @@ static void check_utf8(const char *s, size_t n)
 		FUZZ_CHECK(g == ref_graphemes(s, n));
 }
 
+/* Characters a text field refuses with FORM_ERR_CHAR, from utf8proc's
+ * Unicode data: format characters (Cf) and the other default-ignorable
+ * code points that are not marks (the Hangul fillers), except ZWSP, ZWNJ,
+ * ZWJ; the unassigned default-ignorable code points; noncharacters. */
+static int ref_hidden(utf8proc_int32_t c)
+{
+	const utf8proc_property_t *p = utf8proc_get_property(c);
+
+	if (c == 0x200B || c == 0x200C || c == 0x200D)
+		return 0;
+	if ((c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFF) >= 0xFFFE)
+		return 1;
+	if (p->category == UTF8PROC_CATEGORY_CF)
+		return 1;
+	if (p->ignorable && p->category != UTF8PROC_CATEGORY_MN)
+		return 1;
+	return p->category == UTF8PROC_CATEGORY_CN &&
+	       (c == 0x2065 || (c >= 0xFFF0 && c <= 0xFFF8) || (c >= 0xE0000 && c <= 0xE0FFF));
+}
+
+/* Controls the field refuses with FORM_ERR_CONTROL. */
+static int ref_control(utf8proc_int32_t c, int is_comment)
+{
+	if (is_comment)
+		return utf8proc_category(c) == UTF8PROC_CATEGORY_CC && c != '\t' && c != '\r' &&
+		       c != '\n';
+	return utf8proc_category(c) == UTF8PROC_CATEGORY_CC || c == 0x2028 || c == 0x2029;
+}
+
+/* Whether cps[i] is U+1F3F4 starting the flag of England, Scotland or
+ * Wales; sets *len to the code points of the sequence. */
+static int ref_rgi_flag(const utf8proc_int32_t *cps, size_t n, size_t i, size_t *len)
+{
+	static const char *const flags[] = {"gbeng", "gbsct", "gbwls"};
+	size_t f, k;
+
+	if (cps[i] != 0x1F3F4)
+		return 0;
+	for (f = 0; f < 3; f++) {
+		for (k = 0; k < 5; k++) {
+			if (i + 1 + k >= n || cps[i + 1 + k] != 0xE0000 + (unsigned char)flags[f][k])
+				break;
+		}
+		if (k == 5 && i + 6 < n && cps[i + 6] == 0xE007F) {
+			*len = 7;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* What a field should say about the trimmed valid UTF-8 text s[0..n). */
+struct ref_scan {
+	enum form_error err; /* FORM_OK, FORM_ERR_CONTROL or FORM_ERR_CHAR */
+	utf8proc_int32_t cp;
+	size_t pos; /* grapheme cluster, 1-based */
+	int letter, visible;
+};
+
+static void ref_scan_text(const char *s, size_t n, int is_comment, struct ref_scan *r)
+{
+	utf8proc_int32_t *cps, state = 0;
+	size_t ncp, i, j, len, clusters = 0;
+
+	memset(r, 0, sizeof *r);
+	cps = code_points(s, n, &ncp);
+	for (i = 0; i < ncp; i++) {
+		utf8proc_int32_t c = cps[i];
+		utf8proc_category_t cat = utf8proc_category(c);
+
+		if (i == 0 || utf8proc_grapheme_break_stateful(cps[i - 1], c, &state))
+			clusters++;
+		if (ref_control(c, is_comment) || ref_hidden(c)) {
+			r->err = ref_control(c, is_comment) ? FORM_ERR_CONTROL : FORM_ERR_CHAR;
+			r->cp = c;
+			r->pos = clusters;
+			break;
+		}
+		if (cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO)
+			r->letter = 1;
+		if (!is_space(c) && c != 0x200B && c != 0x200C && c != 0x200D &&
+		    !utf8proc_get_property(c)->ignorable)
+			r->visible = 1;
+		if (ref_rgi_flag(cps, ncp, i, &len)) {
+			/* The tags are grapheme extenders: no new cluster. */
+			for (j = i + 1; j < i + len; j++)
+				FUZZ_CHECK(!utf8proc_grapheme_break_stateful(cps[j - 1], cps[j], &state));
+			i += len - 1;
+		}
+	}
+	free(cps);
+}
+
+/* form_error_text() fills {char} and {pos} of a field with detail. */
+static void check_error_text(const struct form_sig *sig, enum form_field f)
+{
+	struct buf b = BUF_INIT;
+	char want[96];
+	int k;
+
+	k = snprintf(want, sizeof want, "<{U+%04X|%zu|%zu}{x>", (unsigned)sig->bad_cp[f],
+		     sig->bad_pos[f], sig->bad_pos[f]);
+	FUZZ_CHECK(k > 0 && (size_t)k < sizeof want);
+	FUZZ_CHECK(form_error_text(&b, "<{{char}|{pos}|{pos}}{x>", sig, f) == 0);
+	FUZZ_CHECK(b.len == (size_t)k && memcmp(b.data, want, (size_t)k) == 0);
+	buf_free(&b);
+}
+
+/* Which text field f is, for the rules. */
+enum text_kind { TEXT_NAME, TEXT_PUBLIC_NAME, TEXT_COMMENT };
+
 /*
- * Checks a validated name or comment s: valid UTF-8, NFC, trimmed, within
- * its grapheme limit, and free of the control characters its field refuses.
+ * Checks a validated name, public name or comment s: valid UTF-8, NFC,
+ * trimmed, within its grapheme limit, free of the control and invisible
+ * characters its field refuses, a letter in a name, never invisible-only.
  */
-static void check_text(const char *s, int is_comment)
+static void check_text(const char *s, enum text_kind kind)
 {
 	size_t n = strlen(s), ncp, i, graphemes = 0;
 	utf8proc_int32_t *cps, state = 0;
+	int is_comment = kind == TEXT_COMMENT;
+	struct ref_scan r;
 
 	FUZZ_CHECK(utf8_valid(s, n));
 	FUZZ_CHECK(nfc_stable(s, n));
@@ -371,15 +492,119 @@ static void check_text(const char *s, int is_comment)
 			FUZZ_CHECK(!(c < 0x20 || (c >= 0x7F && c < 0xA0)));
 			FUZZ_CHECK(c != 0x2028 && c != 0x2029);
 		}
+		/* The bidi controls, explicitly, whatever the tables say. */
+		FUZZ_CHECK(!(c >= 0x202A && c <= 0x202E) && !(c >= 0x2066 && c <= 0x2069) &&
+			   c != 0x200E && c != 0x200F && c != 0x061C);
 	}
+	/* No refused character anywhere (tags only in an RGI flag). */
+	ref_scan_text(s, n, is_comment, &r);
+	FUZZ_CHECK(r.err == FORM_OK);
 	FUZZ_CHECK(graphemes == utf8_graphemes(s, n));
 	if (is_comment) {
 		FUZZ_CHECK(graphemes <= FORM_COMMENT_MAX_CHARS);
+		FUZZ_CHECK(n == 0 || r.visible);
 	} else {
-		FUZZ_CHECK(graphemes >= 1 && graphemes <= FORM_NAME_MAX_CHARS);
-		FUZZ_CHECK(n <= FUZZ_NAME_MAX_BYTES);
+		size_t max = kind == TEXT_NAME ? FORM_NAME_MAX_CHARS : FORM_PUBLIC_NAME_MAX_CHARS;
+
+		FUZZ_CHECK(graphemes >= 1 && graphemes <= max);
+		FUZZ_CHECK(n <= (kind == TEXT_NAME ? FUZZ_NAME_MAX_BYTES : FUZZ_PUBLIC_NAME_MAX_BYTES));
+		FUZZ_CHECK(r.letter && r.visible);
 	}
 	free(cps);
+}
+
+/* The first value of key in kvs, or NULL. */
+static const struct form_kv *first_kv(const struct form_kvs *kvs, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < kvs->n; i++) {
+		if (kvs->v[i].key != NULL && strcmp(kvs->v[i].key, key) == 0)
+			return &kvs->v[i];
+	}
+	return NULL;
+}
+
+/* Trims Unicode white space off the valid UTF-8 s[0..*n) (reference). */
+static const char *ref_trim(const char *s, size_t *n)
+{
+	utf8proc_int32_t *cps;
+	size_t ncp, a = 0, b, i, off = 0, start = 0, end = 0;
+	utf8proc_uint8_t tmp[4];
+
+	cps = code_points(s, *n, &ncp);
+	b = ncp;
+	while (a < b && is_space(cps[a]))
+		a++;
+	while (b > a && is_space(cps[b - 1]))
+		b--;
+	for (i = 0; i <= ncp; i++) {
+		if (i == a)
+			start = off;
+		if (i == b)
+			end = off;
+		if (i < ncp)
+			off += (size_t)utf8proc_encode_char(cps[i], tmp);
+	}
+	free(cps);
+	*n = end - start;
+	return s + start;
+}
+
+/*
+ * The detail of a text field's error: for FORM_ERR_CHAR and
+ * FORM_ERR_CONTROL, the first refused code point and its cluster, as the
+ * reference scan finds them in the value sent; nothing for other errors.
+ * When the field was read (sent once, valid UTF-8), a text without such
+ * an error has no refused character at all.
+ */
+static void check_detail(const struct form_kvs *kvs, const struct form_sig *sig,
+			 enum form_field f, size_t occ)
+{
+	int detail = sig->err[f] == FORM_ERR_CHAR || sig->err[f] == FORM_ERR_CONTROL;
+	const struct form_kv *kv;
+	struct ref_scan r;
+	const char *t;
+	size_t n;
+
+	if (!detail) {
+		FUZZ_CHECK(sig->bad_cp[f] == 0 && sig->bad_pos[f] == 0);
+	} else {
+		FUZZ_CHECK(sig->bad_pos[f] >= 1);
+	}
+	if (f != FORM_NAME && f != FORM_PUBLIC_NAME && f != FORM_COMMENT) {
+		FUZZ_CHECK(!detail);
+		return;
+	}
+	if (occ != 1 || (f == FORM_PUBLIC_NAME && !sig->is_public)) {
+		FUZZ_CHECK(!detail);
+		return;
+	}
+	kv = first_kv(kvs, form_field_name(f));
+	FUZZ_CHECK(kv != NULL);
+	if (!ref_valid(kv->val, kv->vlen)) {
+		FUZZ_CHECK(sig->err[f] == FORM_ERR_ENCODING);
+		return;
+	}
+	if (sig->err[f] == FORM_ERR_ENCODING)
+		return; /* a suspect '%' in a malformed body */
+	n = kv->vlen;
+	t = ref_trim(kv->val, &n);
+	ref_scan_text(t, n, f == FORM_COMMENT, &r);
+	FUZZ_CHECK(r.err == sig->err[f] || (!detail && r.err == FORM_OK));
+	if (detail) {
+		FUZZ_CHECK(sig->bad_cp[f] == (uint32_t)r.cp);
+		FUZZ_CHECK(sig->bad_pos[f] == r.pos);
+		check_error_text(sig, f);
+	} else {
+		FUZZ_CHECK(r.err == FORM_OK);
+		/* Invisible-only is empty: required, or "" for a comment. */
+		if (!r.visible)
+			FUZZ_CHECK(f == FORM_COMMENT ? sig->err[f] == FORM_OK && sig->comment[0] == '\0'
+						     : sig->err[f] == FORM_ERR_REQUIRED);
+		else if (f != FORM_COMMENT && !r.letter)
+			FUZZ_CHECK(sig->err[f] == FORM_ERR_INVALID || sig->err[f] == FORM_ERR_TOO_LONG);
+	}
 }
 
 static void check_email(const char *email, const char *norm)
@@ -399,6 +624,35 @@ static void check_email(const char *email, const char *norm)
 	}
 	FUZZ_CHECK(at == 1);
 	FUZZ_CHECK(email[0] != '@' && email[n - 1] != '@' && email[n - 1] != '.');
+}
+
+/* form_email_norm() on any value: trimmed as form.h says, ASCII
+ * lower-cased, -1 when a NUL byte is left or it does not fit. */
+static void check_email_norm(const char *v, size_t vlen)
+{
+	char out[FORM_EMAIL_MAX_BYTES + 1];
+	const char *t = v;
+	size_t n = vlen, i;
+	int r;
+
+	if (ref_valid(v, vlen))
+		t = ref_trim(v, &n);
+	r = form_email_norm(v, vlen, out, sizeof out);
+	if (!ref_valid(v, vlen)) {
+		/* Trimming stops at an ill-formed byte: at most vlen bytes. */
+		FUZZ_CHECK(r <= (int)vlen);
+		return;
+	}
+	if (n >= sizeof out || memchr(t, '\0', n) != NULL) {
+		FUZZ_CHECK(r == -1 && out[0] == '\0');
+		return;
+	}
+	FUZZ_CHECK(r == (int)n && out[n] == '\0');
+	for (i = 0; i < n; i++) {
+		uint8_t c = (uint8_t)t[i];
+
+		FUZZ_CHECK((uint8_t)out[i] == ((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c));
+	}
 }
 
 static void check_country(const char *cc)
@@ -450,7 +704,8 @@ static void check_sig(const struct form_kvs *kvs, const struct form_sig *sig, in
 	for (f = 0; f < FORM_NFIELDS; f++) {
 		size_t occ = occurrences(kvs, form_field_name((enum form_field)f));
 
-		FUZZ_CHECK(sig->err[f] >= FORM_OK && sig->err[f] <= FORM_ERR_REPEATED);
+		FUZZ_CHECK(sig->err[f] >= FORM_OK && sig->err[f] <= FORM_ERR_CHAR);
+		check_detail(kvs, sig, (enum form_field)f, occ);
 		if (sig->err[f] != FORM_OK)
 			count++;
 		check_raw(sig->raw[f]);
@@ -466,6 +721,11 @@ static void check_sig(const struct form_kvs *kvs, const struct form_sig *sig, in
 				   sig->err[f] != FORM_ERR_REQUIRED);
 			continue;
 		}
+		if (f == FORM_PUBLIC_NAME && !sig->is_public) {
+			/* Not public: ignored, whatever was sent. */
+			FUZZ_CHECK(sig->err[f] == FORM_OK);
+			continue;
+		}
 		if (occ > 1)
 			FUZZ_CHECK(sig->err[f] == FORM_ERR_REPEATED);
 		if (occ == 0)
@@ -478,12 +738,26 @@ static void check_sig(const struct form_kvs *kvs, const struct form_sig *sig, in
 	FUZZ_CHECK((sig->email_norm != NULL) == (sig->err[FORM_EMAIL] == FORM_OK));
 	FUZZ_CHECK((sig->country != NULL) == (sig->err[FORM_COUNTRY] == FORM_OK));
 	FUZZ_CHECK((sig->comment != NULL) == (sig->err[FORM_COMMENT] == FORM_OK));
+	/* A public name exists only for a public signature, and never
+	 * otherwise. */
+	if (sig->is_public)
+		FUZZ_CHECK((sig->public_name != NULL) == (sig->err[FORM_PUBLIC_NAME] == FORM_OK));
+	else
+		FUZZ_CHECK(sig->public_name == NULL);
 	if (sig->name)
-		check_text(sig->name, 0);
+		check_text(sig->name, TEXT_NAME);
+	if (sig->public_name)
+		check_text(sig->public_name, TEXT_PUBLIC_NAME);
 	if (sig->comment)
-		check_text(sig->comment, 1);
-	if (sig->email)
+		check_text(sig->comment, TEXT_COMMENT);
+	if (sig->email) {
+		char out[FORM_EMAIL_MAX_BYTES + 1];
+
 		check_email(sig->email, sig->email_norm);
+		FUZZ_CHECK(form_email_norm(sig->email, strlen(sig->email), out, sizeof out) ==
+			   (int)strlen(sig->email_norm));
+		FUZZ_CHECK(strcmp(out, sig->email_norm) == 0);
+	}
 	if (sig->country)
 		check_country(sig->country);
 }
@@ -503,7 +777,9 @@ static void check_names(const struct form_sig *sig)
 			FUZZ_CHECK(strncmp(key, "err.", 4) == 0 && key[4] != '\0');
 	}
 	FUZZ_CHECK(form_field_name(FORM_NFIELDS)[0] == '\0');
-	FUZZ_CHECK(form_error_key((enum form_error)(FORM_ERR_REPEATED + 1))[0] == '\0');
+	FUZZ_CHECK(form_error_key((enum form_error)(FORM_ERR_CHAR + 1))[0] == '\0');
+	FUZZ_CHECK(strcmp(form_error_key(FORM_ERR_CHAR), "err.char") == 0);
+	FUZZ_CHECK(strcmp(form_field_name(FORM_PUBLIC_NAME), "public_name") == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -528,6 +804,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (kvs.v[i].key != NULL)
 			check_utf8(kvs.v[i].key, strlen(kvs.v[i].key));
 		check_utf8(kvs.v[i].val, kvs.v[i].vlen);
+		check_email_norm(kvs.v[i].val, kvs.v[i].vlen);
 	}
 	form_sig_free(&sig);
 	FUZZ_CHECK(sig.name == NULL && sig.raw[0] == NULL && sig.nerrors == 0);
@@ -539,7 +816,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* No pairs at all: every required field is missing. */
 	nerr = form_validate(NULL, &sig);
-	FUZZ_CHECK(nerr == 3 && sig.err[FORM_NAME] == FORM_ERR_REQUIRED &&
+	FUZZ_CHECK(nerr == 3 && sig.public_name == NULL && sig.err[FORM_NAME] == FORM_ERR_REQUIRED &&
 		   sig.err[FORM_EMAIL] == FORM_ERR_REQUIRED &&
 		   sig.err[FORM_COUNTRY] == FORM_ERR_REQUIRED);
 	form_sig_free(&sig);

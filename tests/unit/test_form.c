@@ -88,11 +88,33 @@ static void value_is(const char *body, enum form_field f, const char *want, cons
 	case FORM_COMMENT:
 		got = sig.comment;
 		break;
+	case FORM_PUBLIC_NAME:
+		got = sig.public_name;
+		break;
 	default:
 		break;
 	}
 	if (!is_str(got, want, "%s", what))
 		printf("#   error: %s\n", form_error_key(sig.err[f]));
+	done(&kvs, &sig);
+}
+
+/* Checks that a valid body gives email_norm want, and that it is what
+ * form_email_norm() makes of the raw email. */
+static void value_is_norm(const char *body, const char *want, const char *what)
+{
+	struct form_kvs kvs;
+	struct form_sig sig;
+	char out[FORM_EMAIL_MAX_BYTES + 1];
+	const char *raw;
+	size_t n = 0;
+
+	run(body, strlen(body), &kvs, &sig);
+	raw = form_get(&kvs, "email", &n);
+	ok(sig.email_norm != NULL && strcmp(sig.email_norm, want) == 0 && raw != NULL &&
+		   form_email_norm(raw, n, out, sizeof out) == (int)strlen(want) &&
+		   strcmp(out, want) == 0,
+	   "%s", what);
 	done(&kvs, &sig);
 }
 
@@ -212,7 +234,7 @@ static void test_decode(void)
 	form_kvs_free(&kvs);
 	free(big);
 	big = repeat("", "x=1&", FORM_MAX_FIELDS + 1, "");
-	ok(form_decode(big, strlen(big), &kvs) == -1 && kvs.n == 0 && kvs.v == NULL,
+	ok(form_decode(big, strlen(big), &kvs) == FORM_DECODE_TOO_MANY && kvs.n == 0 && kvs.v == NULL,
 	   "one pair more is refused and out is empty");
 	form_kvs_free(&kvs);
 	free(big);
@@ -315,7 +337,8 @@ static void test_valid_form(void)
 			   "name=%E1%9E%9F%E1%9E%BB%E1%9E%81+%E1%9E%8A%E1%9E%B6"
 			   "%E1%9E%9A%E1%9F%89%E1%9E%B6"
 			   "&email=+Sok.Dara%40Example.COM+&country=kh"
-			   "&comment=Hello%0D%0Aworld&public=1&updates=on";
+			   "&comment=Hello%0D%0Aworld&public=1&updates=on"
+			   "&public_name=+%E1%9E%9F%E1%9E%BB%E1%9E%81+";
 	int f, raw_ok = 1;
 
 	is_int(run(body, strlen(body), &kvs, &sig), 0, "a full Khmer signature validates");
@@ -325,6 +348,7 @@ static void test_valid_form(void)
 	is_str(sig.country, "KH", "country upper-cased");
 	is_str(sig.comment, "Hello\nworld", "comment CRLF became LF");
 	ok(sig.is_public == 1 && sig.updates == 1, "both checkboxes on");
+	is_str(sig.public_name, "សុខ", "public name kept, trimmed");
 	is_int(sig.nerrors, 0, "no errors");
 	for (f = 0; f < FORM_NFIELDS; f++)
 		raw_ok &= sig.err[f] == FORM_OK && sig.raw[f] != NULL;
@@ -334,12 +358,15 @@ static void test_valid_form(void)
 	is_str(sig.raw[FORM_COMMENT], "Hello\r\nworld", "raw comment as sent");
 	is_str(sig.raw[FORM_PUBLIC], "1", "raw public");
 	is_str(sig.raw[FORM_UPDATES], "on", "raw updates");
+	is_str(sig.raw[FORM_PUBLIC_NAME], "សុខ", "raw public name trimmed");
 	done(&kvs, &sig);
 
 	body = BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY;
 	is_int(run(body, strlen(body), &kvs, &sig), 0, "the three required fields alone validate");
 	is_str(sig.comment, "", "an absent comment is \"\"");
 	ok(sig.is_public == 0 && sig.updates == 0, "absent checkboxes are off");
+	ok(sig.public_name == NULL && sig.err[FORM_PUBLIC_NAME] == FORM_OK,
+	   "no public name, and none needed");
 	is_str(sig.raw[FORM_COMMENT], "", "raw of an absent field is \"\"");
 	is_str(sig.raw[FORM_PUBLIC], "", "raw of an absent checkbox is \"\"");
 	done(&kvs, &sig);
@@ -354,9 +381,14 @@ static void test_valid_form(void)
 
 	is_int(form_validate(NULL, &sig), 3, "form_validate(NULL) is empty");
 	form_sig_free(&sig);
+	ok(sig.name == NULL && sig.comment == NULL && sig.raw[FORM_NAME] == NULL &&
+		   sig.raw[FORM_PUBLIC_NAME] == NULL && sig.err[FORM_NAME] == FORM_OK &&
+		   sig.nerrors == 0,
+	   "form_sig_free zeroes what it freed");
 	form_sig_free(&sig);
 	form_sig_free(NULL);
-	ok(1, "form_sig_free twice and on NULL");
+	ok(sig.name == NULL && sig.raw[FORM_COMMENT] == NULL && sig.nerrors == 0,
+	   "form_sig_free twice and on NULL leave it zeroed");
 
 	body = "name=&email=x&country=ZZ&comment=%01&public=2&updates=yes";
 	is_int(run(body, strlen(body), &kvs, &sig), 6, "every field in error is counted");
@@ -423,8 +455,8 @@ static void test_name(void)
 	name_err("Dara%FF", FORM_ERR_ENCODING, "FF");
 	name_err("Dara%G1", FORM_ERR_ENCODING, "bad escape %G1");
 	name_err("Dara%4", FORM_ERR_ENCODING, "truncated escape %4");
-	name_err("100%25", FORM_OK, "a well-escaped %");
-	is_int(field_err("name=100%25&" BASE_EMAIL "&" BASE_COUNTRY "&token=%ZZ", FORM_NAME),
+	name_err("Dara+100%25", FORM_OK, "a well-escaped %");
+	is_int(field_err("name=Dara+100%25&" BASE_EMAIL "&" BASE_COUNTRY "&token=%ZZ", FORM_NAME),
 	       FORM_ERR_ENCODING, "a '%%' in a field of a malformed body is suspect");
 	is_int(field_err("name=Dara&" BASE_EMAIL "&" BASE_COUNTRY "&token=%ZZ", FORM_NAME), FORM_OK,
 	       "a malformed other field leaves clean ones alone");
@@ -462,11 +494,11 @@ static void test_name(void)
 	s = repeat("name=a", "%CC%81", 30, "&" BASE_EMAIL "&" BASE_COUNTRY);
 	is_int(field_err(s, FORM_NAME), FORM_OK, "30 combining marks pass");
 	free(s);
-	s = repeat("name=",
+	s = repeat("name=x",
 		   "%F0%9F%91%A8%E2%80%8D%F0%9F%91%A9%E2%80%8D%F0"
 		   "%9F%91%A7%E2%80%8D%F0%9F%91%A6",
-		   100, "&" BASE_EMAIL "&" BASE_COUNTRY);
-	is_int(field_err(s, FORM_NAME), FORM_OK, "100 ZWJ families (2500 bytes) pass");
+		   99, "&" BASE_EMAIL "&" BASE_COUNTRY);
+	is_int(field_err(s, FORM_NAME), FORM_OK, "a letter and 99 ZWJ families (2476 bytes) pass");
 	free(s);
 }
 
@@ -670,8 +702,8 @@ static void test_checkboxes(void)
 	size_t i;
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		snprintf(body, sizeof body, "%s&%s&%s&%s", BASE_NAME, BASE_EMAIL, BASE_COUNTRY,
-			 cases[i].value);
+		snprintf(body, sizeof body, "%s&%s&%s&%s&public_name=Dara", BASE_NAME, BASE_EMAIL,
+			 BASE_COUNTRY, cases[i].value);
 		run(body, strlen(body), &kvs, &sig);
 		ok(sig.err[FORM_PUBLIC] == cases[i].err && sig.is_public == cases[i].yes &&
 		       sig.updates == 0 && sig.nerrors == (cases[i].err != FORM_OK),
@@ -720,6 +752,377 @@ static void test_raw(void)
 	free(s);
 }
 
+/* ---- characters that change how text is shown --------------------------- */
+
+/* A body with value (urlencoded) in field f; the other fields valid, and
+ * public ticked when f is public_name. */
+static void body_with(char *body, size_t size, enum form_field f, const char *value)
+{
+	switch (f) {
+	case FORM_NAME:
+		snprintf(body, size, "name=%s&%s&%s", value, BASE_EMAIL, BASE_COUNTRY);
+		break;
+	case FORM_PUBLIC_NAME:
+		snprintf(body, size, "%s&%s&%s&public=1&public_name=%s", BASE_NAME, BASE_EMAIL,
+			 BASE_COUNTRY, value);
+		break;
+	default:
+		snprintf(body, size, "%s&%s&%s&%s=%s", BASE_NAME, BASE_EMAIL, BASE_COUNTRY,
+			 form_field_name(f), value);
+		break;
+	}
+}
+
+/* Checks that value in field f gives error want with the code point cp at
+ * position pos (for FORM_ERR_CHAR and FORM_ERR_CONTROL; else no detail). */
+static void char_err(enum form_field f, const char *value, enum form_error want, uint32_t cp,
+		     size_t pos, const char *what)
+{
+	char body[4096];
+	struct form_kvs kvs;
+	struct form_sig sig;
+	int detail = want == FORM_ERR_CHAR || want == FORM_ERR_CONTROL;
+
+	body_with(body, sizeof body, f, value);
+	run(body, strlen(body), &kvs, &sig);
+	if (!ok(sig.err[f] == want && sig.bad_cp[f] == (detail ? cp : 0) &&
+			sig.bad_pos[f] == (detail ? pos : 0) && sig.nerrors == (want != FORM_OK),
+		"%s %s -> %s U+%04X at %zu", form_field_name(f), what,
+		want ? form_error_key(want) : "ok", (unsigned)cp, pos))
+		printf("#   got %s U+%04X at %zu (%d errors)\n", form_error_key(sig.err[f]),
+		       (unsigned)sig.bad_cp[f], sig.bad_pos[f], sig.nerrors);
+	done(&kvs, &sig);
+}
+
+/* The stored value of field f for a valid value (urlencoded). */
+static void text_is(enum form_field f, const char *value, const char *want, const char *what)
+{
+	char body[4096];
+
+	body_with(body, sizeof body, f, value);
+	value_is(body, f, want, what);
+}
+
+static void test_display_chars(void)
+{
+	static const struct {
+		const char *enc;
+		uint32_t cp;
+		const char *what;
+	} refused[] = {
+		{"%E2%80%AA", 0x202A, "LRE"},
+		{"%E2%80%AB", 0x202B, "RLE"},
+		{"%E2%80%AC", 0x202C, "PDF"},
+		{"%E2%80%AD", 0x202D, "LRO"},
+		{"%E2%80%AE", 0x202E, "RLO"},
+		{"%E2%81%A6", 0x2066, "LRI"},
+		{"%E2%81%A7", 0x2067, "RLI"},
+		{"%E2%81%A8", 0x2068, "FSI"},
+		{"%E2%81%A9", 0x2069, "PDI"},
+		{"%E2%80%8E", 0x200E, "LRM"},
+		{"%E2%80%8F", 0x200F, "RLM"},
+		{"%D8%9C", 0x061C, "ALM"},
+		{"%E2%81%A0", 0x2060, "word joiner"},
+		{"%E2%81%A4", 0x2064, "invisible plus"},
+		{"%E2%81%AA", 0x206A, "inhibit symmetric swapping"},
+		{"%EF%BB%BF", 0xFEFF, "BOM / ZWNBSP"},
+		{"%C2%AD", 0x00AD, "soft hyphen"},
+		{"%E1%A0%8E", 0x180E, "Mongolian vowel separator"},
+		{"%EF%BF%B9", 0xFFF9, "interlinear annotation anchor"},
+		{"%F0%9D%85%B3", 0x1D173, "musical symbol begin beam"},
+		{"%F3%A0%80%81", 0xE0001, "language tag"},
+		{"%F3%A0%81%81", 0xE0041, "tag A (attaches to the a before it)"},
+		{"%F3%A0%81%BF", 0xE007F, "cancel tag (attaches to the a before it)"},
+		{"%F3%A0%80%80", 0xE0000, "unassigned tag-block U+E0000"},
+		{"%F3%A0%82%80", 0xE0080, "unassigned default-ignorable U+E0080"},
+		{"%E2%81%A5", 0x2065, "unassigned default-ignorable U+2065"},
+		{"%EF%BF%B0", 0xFFF0, "unassigned default-ignorable U+FFF0"},
+		{"%E3%85%A4", 0x3164, "Hangul filler"},
+		{"%EF%BE%A0", 0xFFA0, "halfwidth Hangul filler"},
+		{"%E1%85%9F", 0x115F, "Hangul choseong filler"},
+		{"%EF%B7%90", 0xFDD0, "noncharacter U+FDD0"},
+		{"%EF%BF%BE", 0xFFFE, "noncharacter U+FFFE"},
+		{"%F0%9F%BF%BF", 0x1FFFF, "noncharacter U+1FFFF"},
+		{"%F4%8F%BF%BF", 0x10FFFF, "noncharacter U+10FFFF"},
+	};
+	static const enum form_field text_fields[] = {FORM_NAME, FORM_PUBLIC_NAME, FORM_COMMENT};
+	char value[256], what[128];
+	size_t i, k;
+	char *s;
+
+	/* The attack: a U+202E in a name reverses the rest of the list. */
+	char_err(FORM_NAME, "Dara%E2%80%AEkoS", FORM_ERR_CHAR, 0x202E, 5,
+		 "U+202E after four letters");
+	char_err(FORM_NAME, "%E2%80%AEDara", FORM_ERR_CHAR, 0x202E, 1, "U+202E first");
+	char_err(FORM_NAME, "Dara+%E2%80%AE+", FORM_ERR_CHAR, 0x202E, 6,
+		 "U+202E last (not trimmed: not white space)");
+	char_err(FORM_NAME, "++Dara%E2%80%AE", FORM_ERR_CHAR, 0x202E, 5,
+		 "positions count in the trimmed value");
+	char_err(FORM_NAME,
+		 "%E1%9E%9F%E1%9E%BB%E1%9E%81+%E1%9E%8A%E1%9E%B6%E1%9E%9A%E1%9F%89%E1%9E%B6"
+		 "%E2%80%AE",
+		 FORM_ERR_CHAR, 0x202E, 6, "after a Khmer name of five characters (graphemes)");
+	char_err(FORM_NAME, "e%CC%81e%CC%81%E2%81%A7", FORM_ERR_CHAR, 0x2067, 3,
+		 "after two decomposed é (graphemes, not code points)");
+	char_err(FORM_NAME, "Dara%F3%A0%81%81", FORM_ERR_CHAR, 0xE0041, 4,
+		 "a tag attaches to the letter before it");
+	char_err(FORM_NAME, "Da%E2%80%8Fra%E2%80%AE", FORM_ERR_CHAR, 0x200F, 3,
+		 "the first of two is reported");
+	char_err(FORM_COMMENT, "a%0D%0Ab%E2%80%AE", FORM_ERR_CHAR, 0x202E, 4,
+		 "CRLF is one character");
+	char_err(FORM_PUBLIC_NAME, "Sok%E2%81%A6", FORM_ERR_CHAR, 0x2066, 4, "U+2066");
+
+	for (k = 0; k < sizeof text_fields / sizeof text_fields[0]; k++) {
+		for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+			snprintf(value, sizeof value, "Da%sra", refused[i].enc);
+			snprintf(what, sizeof what, "with %s inside", refused[i].what);
+			/* A format character is a character of its own, at 3;
+			 * a tag (grapheme Extend) belongs to the "a" at 2. */
+			char_err(text_fields[k], value, FORM_ERR_CHAR, refused[i].cp,
+				 refused[i].cp >= 0xE0020 && refused[i].cp <= 0xE007F ? 2 : 3,
+				 what);
+		}
+	}
+	/* A long text does not hide it: the character is reported before the
+	 * length is looked at. */
+	s = repeat("", "x", 150, "%E2%80%AE");
+	char_err(FORM_NAME, s, FORM_ERR_CHAR, 0x202E, 151, "after 150 letters");
+	free(s);
+
+	/* Control characters carry the same detail (and keep their code). */
+	char_err(FORM_NAME, "Dara%01Sok", FORM_ERR_CONTROL, 0x01, 5, "U+0001");
+	char_err(FORM_NAME, "Da%00ra", FORM_ERR_CONTROL, 0x00, 3, "NUL");
+	char_err(FORM_NAME, "Da%E2%80%A8ra", FORM_ERR_CONTROL, 0x2028, 3, "U+2028");
+	char_err(FORM_NAME, "Da%C2%9Bra", FORM_ERR_CONTROL, 0x9B, 3, "C1 CSI");
+	char_err(FORM_COMMENT, "line%0D%0Ab%1B", FORM_ERR_CONTROL, 0x1B, 7, "ESC after CRLF");
+	char_err(FORM_PUBLIC_NAME, "So%09k", FORM_ERR_CONTROL, 0x09, 3, "TAB");
+	char_err(FORM_NAME, "Da%C0%80ra", FORM_ERR_ENCODING, 0, 0, "overlong: no detail");
+	char_err(FORM_NAME, "", FORM_ERR_REQUIRED, 0, 0, "empty: no detail");
+
+	/* What Khmer and emoji need stays allowed. */
+	text_is(FORM_NAME, "%E1%9E%9F%E1%9E%BB%E1%9E%81%E2%80%8B%E1%9E%8A%E1%9E%B6"
+			   "%E1%9E%9A%E1%9F%89%E1%9E%B6",
+		"សុខ\xE2\x80\x8Bដារ៉ា", "a Khmer name with a ZWSP between the words");
+	text_is(FORM_NAME, "%E1%9E%80%E2%80%8C%E1%9F%92%E1%9E%80%E2%80%8D%E1%9E%B6",
+		"ក\xE2\x80\x8C\xE1\x9F\x92ក\xE2\x80\x8D\xE1\x9E\xB6", "ZWNJ and ZWJ inside Khmer");
+	text_is(FORM_COMMENT,
+		"%F0%9F%91%A8%E2%80%8D%F0%9F%91%A9%E2%80%8D%F0%9F%91%A7+"
+		"%F0%9F%8F%B3%EF%B8%8F%E2%80%8D%F0%9F%8C%88+%E2%9D%A4%EF%B8%8F+"
+		"%F0%9F%91%8D%F0%9F%8F%BD",
+		"👨\xE2\x80\x8D👩\xE2\x80\x8D👧 🏳\xEF\xB8\x8F\xE2\x80\x8D🌈 ❤\xEF\xB8\x8F 👍🏽",
+		"emoji ZWJ sequences, VS16 and skin tones in a comment");
+	text_is(FORM_COMMENT, "%F0%9F%8F%B4%F3%A0%81%A7%F3%A0%81%A2%F3%A0%81%A5%F3%A0%81%AE"
+			      "%F3%A0%81%A7%F3%A0%81%BF",
+		"\xF0\x9F\x8F\xB4\xF3\xA0\x81\xA7\xF3\xA0\x81\xA2\xF3\xA0\x81\xA5\xF3\xA0\x81\xAE"
+		"\xF3\xA0\x81\xA7\xF3\xA0\x81\xBF",
+		"the flag of England (a tag sequence) in a comment");
+	text_is(FORM_NAME, "Ewan+%F0%9F%8F%B4%F3%A0%81%A7%F3%A0%81%A2%F3%A0%81%B3%F3%A0%81%A3"
+			   "%F3%A0%81%B4%F3%A0%81%BF",
+		"Ewan \xF0\x9F\x8F\xB4\xF3\xA0\x81\xA7\xF3\xA0\x81\xA2\xF3\xA0\x81\xB3\xF3\xA0\x81\xA3"
+		"\xF3\xA0\x81\xB4\xF3\xA0\x81\xBF",
+		"the flag of Scotland in a name");
+	char_err(FORM_COMMENT,
+		 "%F0%9F%8F%B4%F3%A0%81%A7%F3%A0%81%A2%F3%A0%81%B8%F3%A0%81%B9%F3%A0%81%BA"
+		 "%F3%A0%81%BF",
+		 FORM_ERR_CHAR, 0xE0067, 1, "a flag tag sequence that is not RGI (gbxyz)");
+	char_err(FORM_COMMENT, "%F0%9F%8F%B4%F3%A0%81%A7%F3%A0%81%A2%F3%A0%81%A5%F3%A0%81%AE"
+			       "%F3%A0%81%A7",
+		 FORM_ERR_CHAR, 0xE0067, 1, "England without its cancel tag");
+	char_err(FORM_COMMENT, "x%F3%A0%81%A7%F3%A0%81%A2%F3%A0%81%A5%F3%A0%81%AE%F3%A0%81%A7"
+			       "%F3%A0%81%BF",
+		 FORM_ERR_CHAR, 0xE0067, 1, "England's tags after something else than U+1F3F4");
+	text_is(FORM_COMMENT, "%E8%BE%BB%F3%A0%84%80", "辻\xF3\xA0\x84\x80",
+		"an ideographic variation selector (U+E0100) is a mark, allowed");
+	text_is(FORM_COMMENT, "%EE%80%80+%EF%A3%BF", "\xEE\x80\x80 \xEF\xA3\xBF",
+		"private-use characters are allowed");
+
+	/* "Dr." and initials are fine; a name needs a letter. */
+	text_is(FORM_NAME, "Dr.+Kem", "Dr. Kem", "\"Dr. Kem\"");
+	text_is(FORM_PUBLIC_NAME, "Dr.+Kem", "Dr. Kem", "\"Dr. Kem\"");
+	text_is(FORM_NAME, "K.", "K.", "an initial");
+	text_is(FORM_NAME, "%CA%B0a", "ʰa", "a modifier letter counts");
+	char_err(FORM_NAME, "123", FORM_ERR_INVALID, 0, 0, "digits only");
+	char_err(FORM_NAME, "%21%21%21", FORM_ERR_INVALID, 0, 0, "punctuation only");
+	char_err(FORM_NAME, "%F0%9F%98%80", FORM_ERR_INVALID, 0, 0, "an emoji only");
+	char_err(FORM_NAME, "%E1%9F%92%E1%9E%B6", FORM_ERR_INVALID, 0, 0, "Khmer signs without a letter");
+	char_err(FORM_PUBLIC_NAME, "%E2%9C%8C%EF%B8%8F", FORM_ERR_INVALID, 0, 0, "✌️ only");
+	text_is(FORM_COMMENT, "%F0%9F%98%80", "😀", "a comment needs no letter");
+
+	/* Invisible-only text is empty. */
+	char_err(FORM_NAME, "%E2%80%8B", FORM_ERR_REQUIRED, 0, 0, "a lone ZWSP");
+	char_err(FORM_NAME, "+%E2%80%8B%C2%A0%E2%80%8C+%E2%80%8D%E3%80%80", FORM_ERR_REQUIRED, 0, 0,
+		 "ZWSP, ZWNJ, ZWJ and spaces");
+	char_err(FORM_NAME, "%EF%B8%8F%CD%8F", FORM_ERR_REQUIRED, 0, 0, "VS16 and CGJ only");
+	char_err(FORM_PUBLIC_NAME, "%E2%80%8B%E2%80%8B", FORM_ERR_REQUIRED, 0, 0, "two ZWSP");
+	text_is(FORM_COMMENT, "%E2%80%8B+%0D%0A%E2%80%8D", "", "a comment of ZWSP, ZWJ and breaks");
+	text_is(FORM_NAME, "%E2%80%8BDara", "\xE2\x80\x8B" "Dara",
+		"a ZWSP next to letters is kept (it is not white space)");
+}
+
+static void test_public_name(void)
+{
+	struct form_kvs kvs;
+	struct form_sig sig;
+	const char *body;
+	char *s;
+
+	body = BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&public=1";
+	is_int(run(body, strlen(body), &kvs, &sig), 1, "public=1 without public_name: one error");
+	ok(sig.err[FORM_PUBLIC_NAME] == FORM_ERR_REQUIRED && sig.public_name == NULL &&
+		   sig.is_public == 1,
+	   "public=1 without public_name -> err.required");
+	done(&kvs, &sig);
+	char_err(FORM_PUBLIC_NAME, "", FORM_ERR_REQUIRED, 0, 0, "empty, with public=1");
+	char_err(FORM_PUBLIC_NAME, "+%C2%A0+", FORM_ERR_REQUIRED, 0, 0, "white space, with public=1");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&public=on&public_name=",
+			 FORM_PUBLIC_NAME),
+	       FORM_ERR_REQUIRED, "public=on without public_name -> err.required");
+	is_int(field_err(BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY
+				   "&public=0&public=1&public_name=A&public_name=B",
+			 FORM_PUBLIC_NAME),
+	       FORM_ERR_REPEATED, "public_name twice, with public -> err.repeated");
+
+	body = BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&public=1&public_name=+Kem+S.+";
+	is_int(run(body, strlen(body), &kvs, &sig), 0, "public=1 with a public name validates");
+	is_str(sig.public_name, "Kem S.", "public_name stored trimmed");
+	done(&kvs, &sig);
+	text_is(FORM_PUBLIC_NAME, "Rene%CC%81", "René", "public_name NFC");
+
+	/* Not public: the public name is ignored and never kept. */
+	body = BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&public_name=Secret";
+	is_int(run(body, strlen(body), &kvs, &sig), 0, "public_name without public validates");
+	ok(sig.public_name == NULL && sig.is_public == 0 && sig.err[FORM_PUBLIC_NAME] == FORM_OK,
+	   "public_name without public: NULL (ignored)");
+	is_str(sig.raw[FORM_PUBLIC_NAME], "Secret", "its raw value is kept for redisplay only");
+	done(&kvs, &sig);
+	body = BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&public=0&public_name=%E2%80%AE&public_name=x";
+	is_int(run(body, strlen(body), &kvs, &sig), 0,
+	       "public=0: a bad or repeated public_name is ignored too");
+	ok(sig.public_name == NULL && sig.bad_pos[FORM_PUBLIC_NAME] == 0, "and is NULL");
+	done(&kvs, &sig);
+	body = BASE_NAME "&" BASE_EMAIL "&" BASE_COUNTRY "&public=2&public_name=Sok";
+	is_int(run(body, strlen(body), &kvs, &sig), 1, "public=2: only the checkbox is wrong");
+	ok(sig.err[FORM_PUBLIC] == FORM_ERR_INVALID && sig.is_public == 0 &&
+		   sig.public_name == NULL && sig.err[FORM_PUBLIC_NAME] == FORM_OK,
+	   "public=2: not public, public_name NULL");
+	done(&kvs, &sig);
+
+	/* At most 40 characters (graphemes). */
+	s = repeat("", "x", 40, "");
+	char_err(FORM_PUBLIC_NAME, s, FORM_OK, 0, 0, "40 ASCII letters");
+	free(s);
+	s = repeat("", "x", 41, "");
+	char_err(FORM_PUBLIC_NAME, s, FORM_ERR_TOO_LONG, 0, 0, "41 ASCII letters");
+	free(s);
+	s = repeat("", "កា", 40, "");
+	char_err(FORM_PUBLIC_NAME, s, FORM_OK, 0, 0, "40 Khmer graphemes (80 code points)");
+	free(s);
+	s = repeat("", "កា", 41, "");
+	char_err(FORM_PUBLIC_NAME, s, FORM_ERR_TOO_LONG, 0, 0, "41 Khmer graphemes");
+	free(s);
+	s = repeat("", "ស្ត្រី", 13, "");
+	char_err(FORM_PUBLIC_NAME, s, FORM_OK, 0, 0, "39 graphemes of stacked Khmer");
+	free(s);
+	s = repeat("x",
+		   "%F0%9F%91%A8%E2%80%8D%F0%9F%91%A9%E2%80%8D%F0"
+		   "%9F%91%A7%E2%80%8D%F0%9F%91%A6",
+		   39, "");
+	char_err(FORM_PUBLIC_NAME, s, FORM_OK, 0, 0, "a letter and 39 ZWJ families");
+	free(s);
+	s = repeat("x",
+		   "%F0%9F%91%A8%E2%80%8D%F0%9F%91%A9%E2%80%8D%F0"
+		   "%9F%91%A7%E2%80%8D%F0%9F%91%A6",
+		   40, "");
+	char_err(FORM_PUBLIC_NAME, s, FORM_ERR_TOO_LONG, 0, 0, "a letter and 40 ZWJ families");
+	free(s);
+	s = repeat("+", "x", 40, "+");
+	char_err(FORM_PUBLIC_NAME, s, FORM_OK, 0, 0, "40 letters with spaces around");
+	free(s);
+}
+
+static void test_error_text(void)
+{
+	struct buf b = BUF_INIT;
+	struct form_kvs kvs;
+	struct form_sig sig;
+	char body[256];
+
+	body_with(body, sizeof body, FORM_NAME, "Dara%E2%80%AEkoS");
+	run(body, strlen(body), &kvs, &sig);
+	form_error_text(&b, "Remove the invisible character {char} (position {pos}).", &sig,
+			FORM_NAME);
+	is_str(buf_cstr(&b), "Remove the invisible character U+202E (position 5).",
+	       "form_error_text fills {char} and {pos}");
+	buf_reset(&b);
+	buf_puts(&b, "kept|");
+	ok(form_error_text(&b, "{pos}{char}{pos}", &sig, FORM_NAME) == 0, "returns 0");
+	is_str(buf_cstr(&b), "kept|5U+202E5", "appends; placeholders may repeat and touch");
+	buf_reset(&b);
+	form_error_text(&b, "{ {char {pos}} {x} }{", &sig, FORM_NAME);
+	is_str(buf_cstr(&b), "{ {char 5} {x} }{", "other braces are copied as they are");
+	buf_reset(&b);
+	form_error_text(&b, "ស {char} ទីតាំង {pos}។", &sig, FORM_NAME);
+	is_str(buf_cstr(&b), "ស U+202E ទីតាំង 5។", "UTF-8 text around placeholders");
+	buf_reset(&b);
+	form_error_text(&b, "Plain message.", &sig, FORM_NAME);
+	is_str(buf_cstr(&b), "Plain message.", "a message without placeholders is unchanged");
+	buf_reset(&b);
+	form_error_text(&b, "{char} at {pos}", &sig, FORM_EMAIL);
+	is_str(buf_cstr(&b), "? at ?", "a field without detail gives '?'");
+	buf_reset(&b);
+	form_error_text(&b, "{char} at {pos}", NULL, FORM_NAME);
+	is_str(buf_cstr(&b), "? at ?", "no sig gives '?'");
+	buf_reset(&b);
+	form_error_text(&b, "{char}", &sig, FORM_NFIELDS);
+	is_str(buf_cstr(&b), "?", "a field out of range gives '?'");
+	buf_reset(&b);
+	ok(form_error_text(&b, NULL, &sig, FORM_NAME) == 0 && b.len == 0, "a NULL template is empty");
+	done(&kvs, &sig);
+
+	body_with(body, sizeof body, FORM_COMMENT, "ok%F3%A0%81%81");
+	run(body, strlen(body), &kvs, &sig);
+	form_error_text(&b, "{char}/{pos}", &sig, FORM_COMMENT);
+	is_str(buf_cstr(&b), "U+E0041/2", "five hex digits above U+FFFF");
+	buf_reset(&b);
+	done(&kvs, &sig);
+	body_with(body, sizeof body, FORM_NAME, "%00Dara");
+	run(body, strlen(body), &kvs, &sig);
+	form_error_text(&b, "{char}/{pos}", &sig, FORM_NAME);
+	is_str(buf_cstr(&b), "U+0000/1", "NUL is U+0000, four digits");
+	done(&kvs, &sig);
+	buf_free(&b);
+}
+
+static void test_email_norm(void)
+{
+	char out[FORM_EMAIL_MAX_BYTES + 1], small[6];
+	const char *in;
+
+	in = " \t Dara.Sok@Example.ORG\xC2\xA0\xE3\x80\x80";
+	is_int(form_email_norm(in, strlen(in), out, sizeof out), 20, "returns the length");
+	is_str(out, "dara.sok@example.org", "Unicode white space trimmed, ASCII lower-cased");
+	in = "\xE2\x80\x83\xC2\x85" "A@B.C\n";
+	form_email_norm(in, strlen(in), out, sizeof out);
+	is_str(out, "a@b.c", "em space, NEL and LF trimmed too (the weaker admin copy kept them)");
+	in = "\xC3\x89@X.org";
+	form_email_norm(in, strlen(in), out, sizeof out);
+	is_str(out, "\xC3\x89@x.org", "non-ASCII bytes are copied as they are");
+	is_int(form_email_norm("ABCDE", 5, small, sizeof small), 5, "exactly fits outlen - 1");
+	is_str(small, "abcde", "and is NUL-terminated");
+	ok(form_email_norm("ABCDEF", 6, small, sizeof small) == -1 && small[0] == '\0',
+	   "too long for out: -1 and \"\"");
+	ok(form_email_norm("  ABCDE  ", 9, small, sizeof small) == 5,
+	   "the room needed is counted after trimming");
+	ok(form_email_norm("a\0b@c.d", 7, out, sizeof out) == -1 && out[0] == '\0',
+	   "a NUL byte inside: -1");
+	ok(form_email_norm(NULL, 0, out, sizeof out) == -1, "NULL: -1");
+	ok(form_email_norm("x", 1, NULL, 0) == -1, "no room: -1");
+	is_int(form_email_norm(" \t", 2, out, sizeof out), 0, "only white space: \"\"");
+	ok(form_email_norm("a@b.c\xFF", 6, out, sizeof out) == 6, "invalid UTF-8 is copied (no match)");
+	value_is_norm(BASE_NAME "&email=%09Dara.Sok%40Example.ORG%C2%A0&" BASE_COUNTRY,
+		      "dara.sok@example.org", "form_validate's email_norm is form_email_norm's");
+}
+
 static void test_names(void)
 {
 	is_str(form_field_name(FORM_NAME), "name", "field name");
@@ -728,6 +1131,9 @@ static void test_names(void)
 	is_str(form_field_name(FORM_COMMENT), "comment", "field comment");
 	is_str(form_field_name(FORM_PUBLIC), "public", "field public");
 	is_str(form_field_name(FORM_UPDATES), "updates", "field updates");
+	is_str(form_field_name(FORM_PUBLIC_NAME), "public_name", "field public_name");
+	is_int(FORM_PUBLIC_NAME, 6, "FORM_PUBLIC_NAME is appended: the other indices stay");
+	is_int(FORM_NFIELDS, 7, "seven fields");
 	is_str(form_field_name(FORM_NFIELDS), "", "field out of range");
 	is_str(form_error_key(FORM_ERR_REQUIRED), "err.required", "required");
 	is_str(form_error_key(FORM_ERR_TOO_LONG), "err.too_long", "too_long");
@@ -735,6 +1141,9 @@ static void test_names(void)
 	is_str(form_error_key(FORM_ERR_CONTROL), "err.control", "control");
 	is_str(form_error_key(FORM_ERR_INVALID), "err.invalid", "invalid");
 	is_str(form_error_key(FORM_ERR_REPEATED), "err.repeated", "repeated");
+	is_str(form_error_key(FORM_ERR_CHAR), "err.char", "char");
+	is_int(FORM_ERR_CHAR, FORM_ERR_REPEATED + 1, "FORM_ERR_CHAR is appended");
+	is_str(form_error_key((enum form_error)(FORM_ERR_CHAR + 1)), "", "error out of range");
 	is_str(form_error_key(FORM_OK), "", "FORM_OK has no message");
 }
 
@@ -789,6 +1198,8 @@ static void test_random(void)
 		"=", "&", "%", "%0", "%00", "%C0%80", "%ED%A0%80", "%E1%9E",
 		"%F5", "+", "1", "on", "kh", "a%40b.c", "\xE1\x9E\x80",
 		"\xCC\x81", "\xFF", "\xC3", "%0D%0A", "%CC%81", " ", "x",
+		"public_name", "%E2%80%AE", "%E2%80%8B", "\xE2\x80\x8D", "%F3%A0%81%81",
+		"%F0%9F%8F%B4", "1",
 	};
 	uint32_t seed = 12345;
 	int i, j, bad = 0;
@@ -830,6 +1241,16 @@ static void test_random(void)
 		}
 		if (r != nerr || r != sig.nerrors)
 			bad++;
+		if (!sig.is_public && (sig.public_name != NULL || sig.err[FORM_PUBLIC_NAME] != FORM_OK))
+			bad++;
+		if (sig.is_public && (sig.public_name != NULL) != (sig.err[FORM_PUBLIC_NAME] == FORM_OK))
+			bad++;
+		for (f = 0; f < FORM_NFIELDS; f++) {
+			int detail = sig.err[f] == FORM_ERR_CHAR || sig.err[f] == FORM_ERR_CONTROL;
+
+			if (detail != (sig.bad_pos[f] > 0) || (!detail && sig.bad_cp[f] != 0))
+				bad++;
+		}
 		if (r == 0 && (sig.name == NULL || sig.email == NULL || sig.email_norm == NULL ||
 			       sig.country == NULL || sig.comment == NULL ||
 			       !utf8_valid(sig.name, strlen(sig.name)) ||
@@ -851,6 +1272,10 @@ int main(void)
 	test_comment();
 	test_checkboxes();
 	test_raw();
+	test_display_chars();
+	test_public_name();
+	test_error_text();
+	test_email_norm();
 	test_names();
 	test_regressions();
 	test_random();

@@ -1,0 +1,31 @@
+/* app.c -- what every handler asks of the application: a route's path and
+ * properties (from routes.h, without the handlers), and the data every page
+ * shows. */
+#include "app.h"
+
+#define ROUTES_PATH(id, method, path, flags, handler) [ROUTE_##id] = path,
+static const char *const paths[ROUTE_COUNT] = { ROUTES(ROUTES_PATH) };
+#undef ROUTES_PATH
+#define ROUTES_FLAGS(id, method, path, flags, handler) [ROUTE_##id] = flags,
+static const unsigned flags_of[ROUTE_COUNT] = { ROUTES(ROUTES_FLAGS) };
+#undef ROUTES_FLAGS
+
+const char *routes_path(enum route_id id)
+{
+	return (unsigned)id < ROUTE_COUNT ? paths[id] : paths[ROUTE_INDEX];
+}
+
+unsigned routes_flags(enum route_id id)
+{
+	return (unsigned)id < ROUTE_COUNT ? flags_of[id] : 0;
+}
+
+void app_env(struct app *a, struct view_env *env, enum route_id id)
+{
+	env->cfg = a->cfg;
+	env->st = a->st;
+	env->count = writer_count(a->writer);
+	env->path = routes_path(id);
+	env->life = app_life(a);
+	env->content = content_slot_get(a->texts);
+}

@@ -1,0 +1,577 @@
+/* store_moderation.c -- browsing, searching and moderating the signatures:
+ * keyset-paged lists, the lazily kept full-text index, hide / show / keep,
+ * and deleting a signature (the one code path, by id or by email).
+ *
+ * Lists read on a connection of their own, opened per call (an organizer's
+ * page, rare): one snapshot for the page, and the shared read connection of
+ * the public pages is never held by a search. Writes run in writer tasks on
+ * the writer's connection, each in a transaction of its own with its audit
+ * line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "store_int.h"
+
+/* The settings row holding the search index's watermark: every row with an
+ * id up to it is indexed (those deleted since have left the index too). */
+#define MOD_WATERMARK_KEY "search_indexed_upto"
+
+/* A row with its moderation state: every query names the signature s and
+ * its moderation row m (LEFT JOIN moderation m ON m.id = s.id). */
+#define MOD_COLS                                                                        \
+	"s.id, s.signed_at, s.name, s.email, s.country, s.comment, s.public, s.updates," \
+	" s.public_name, m.state"
+#define MOD_JOIN " LEFT JOIN moderation m ON m.id = s.id"
+
+/* The old anonymous rows awaiting a decision: the partial index
+ * signatures_anonymous's condition (so that index answers), and no
+ * moderation row yet. */
+#define MOD_UNDECIDED "s.public = 1 AND s.public_name IS NULL AND m.id IS NULL"
+
+static int open_ro(const struct store_conns *c, sqlite3 **db, char *err, size_t errlen)
+{
+	if (sqlite3_open_v2(c->path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", c->path, *db ? sqlite3_errmsg(*db) : "out of memory");
+		sqlite3_close(*db);
+		*db = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(*db, 1);
+	return 0;
+}
+
+static const char *text(sqlite3_stmt *s, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+
+	return t ? t : "";
+}
+
+static void row_of(sqlite3_stmt *s, struct store_sig_row *row)
+{
+	row->id = sqlite3_column_int64(s, 0);
+	row->signed_at = sqlite3_column_int64(s, 1);
+	row->name = text(s, 2);
+	row->email = text(s, 3);
+	row->country = text(s, 4);
+	row->comment = text(s, 5);
+	row->is_public = sqlite3_column_int(s, 6);
+	row->updates = sqlite3_column_int(s, 7);
+	row->public_name = (const char *)sqlite3_column_text(s, 8);
+	row->hidden = strcmp(text(s, 9), "hidden") == 0;
+	row->anon_kept = strcmp(text(s, 9), "kept") == 0;
+}
+
+/* The watermark, read on db (0 when unset). */
+static int watermark(sqlite3 *db, int64_t *w)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*w = 0;
+	if (sqlite3_prepare_v2(db, "SELECT CAST(value AS INTEGER) FROM settings WHERE key = '"
+			       MOD_WATERMARK_KEY "'", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*w = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_sig_list(struct store *st, const struct store_sig_filter *f,
+		   void (*fn)(void *ctx, const struct store_sig_row *row), void *ctx, char *err,
+		   size_t errlen)
+{
+	struct store_conns c;
+	struct buf sql = BUF_INIT;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	const char *idcol = "s.id";
+	int rc, n = 0, p = 1;
+
+	store_conns(st, &c);
+	if (f->match != NULL) {
+		/* The index drives: its rows come in rowid order, so a page
+		 * costs the same however deep it is. */
+		buf_puts(&sql, "SELECT " MOD_COLS " FROM signatures_search f"
+			       " JOIN signatures s ON s.id = f.rowid" MOD_JOIN
+			       " WHERE signatures_search MATCH ?");
+		idcol = "f.rowid";
+	} else if (f->email_lo != NULL) {
+		/* A range of the UNIQUE index on email_norm; the few rows found
+		 * are sorted by id. */
+		buf_puts(&sql, "SELECT " MOD_COLS " FROM signatures s" MOD_JOIN
+			       " WHERE s.email_norm >= ? AND s.email_norm < ?");
+		if (f->country != NULL)
+			buf_puts(&sql, " AND s.country = ?");
+	} else if (f->view == STORE_VIEW_HIDDEN) {
+		/* The few hidden rows drive. */
+		buf_puts(&sql, "SELECT " MOD_COLS " FROM moderation m"
+			       " JOIN signatures s ON s.id = m.id WHERE 1");
+		idcol = "m.id";
+	} else {
+		buf_puts(&sql, "SELECT " MOD_COLS " FROM signatures s" MOD_JOIN " WHERE 1");
+	}
+	if (f->view == STORE_VIEW_HIDDEN)
+		buf_puts(&sql, " AND m.state = 'hidden'");
+	else if (f->view == STORE_VIEW_UNDECIDED)
+		buf_puts(&sql, " AND " MOD_UNDECIDED);
+	/* Keyset paging: a bound on the id, never an OFFSET. */
+	if (f->after > 0)
+		buf_printf(&sql, " AND %s > ? ORDER BY %s ASC LIMIT ?", idcol, idcol);
+	else if (f->before > 0)
+		buf_printf(&sql, " AND %s < ? ORDER BY %s DESC LIMIT ?", idcol, idcol);
+	else
+		buf_printf(&sql, " ORDER BY %s DESC LIMIT ?", idcol);
+	if (sql.oom) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (open_ro(&c, &db, err, errlen) != 0)
+		goto out;
+	if (sqlite3_prepare_v2(db, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK) {
+		store_errmsg(db, c.path, "listing signatures", err, errlen);
+		n = -1;
+		goto out;
+	}
+	if (f->match != NULL) {
+		sqlite3_bind_text(s, p++, f->match, -1, SQLITE_STATIC);
+	} else if (f->email_lo != NULL) {
+		sqlite3_bind_text(s, p++, f->email_lo, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, p++, f->email_hi ? f->email_hi : f->email_lo, -1,
+				  SQLITE_STATIC);
+		if (f->country != NULL)
+			sqlite3_bind_text(s, p++, f->country, -1, SQLITE_STATIC);
+	}
+	if (f->after > 0)
+		sqlite3_bind_int64(s, p++, f->after);
+	else if (f->before > 0)
+		sqlite3_bind_int64(s, p++, f->before);
+	sqlite3_bind_int(s, p, f->limit);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct store_sig_row row;
+
+		row_of(s, &row);
+		fn(ctx, &row);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_errmsg(db, c.path, "listing signatures", err, errlen);
+		n = -1;
+	}
+out:
+	if (db == NULL)
+		n = -1;
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	buf_free(&sql);
+	return n;
+}
+
+int store_sig_get(struct store *st, int64_t id, const char *email_norm,
+		  void (*fn)(void *ctx, const struct store_sig_row *row), void *ctx, char *err,
+		  size_t errlen)
+{
+	struct store_conns c;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int rc, found = -1;
+
+	store_conns(st, &c);
+	if (open_ro(&c, &db, err, errlen) != 0)
+		return -1;
+	if (sqlite3_prepare_v2(db, id > 0 ? "SELECT " MOD_COLS " FROM signatures s" MOD_JOIN
+					    " WHERE s.id = ?"
+					  : "SELECT " MOD_COLS " FROM signatures s" MOD_JOIN
+					    " WHERE s.email_norm = ?",
+			       -1, &s, NULL) != SQLITE_OK) {
+		store_errmsg(db, c.path, "reading a signature", err, errlen);
+		goto out;
+	}
+	if (id > 0)
+		sqlite3_bind_int64(s, 1, id);
+	else
+		sqlite3_bind_text(s, 1, email_norm ? email_norm : "", -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		struct store_sig_row row;
+
+		row_of(s, &row);
+		fn(ctx, &row);
+		found = 1;
+	} else if (rc == SQLITE_DONE) {
+		found = 0;
+	} else {
+		store_errmsg(db, c.path, "reading a signature", err, errlen);
+	}
+out:
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return found;
+}
+
+/* The single integer sql answers, with ?1 = a and ?2 = b where sql has
+ * them; -1 on error (or when it answers nothing). */
+static int64_t scalar(sqlite3 *db, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_bind_parameter_count(s) >= 1)
+		sqlite3_bind_int64(s, 1, a);
+	if (sqlite3_bind_parameter_count(s) >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+int store_sig_status(struct store *st, int64_t limit, int want_unindexed, int64_t *unindexed,
+		     int64_t *undecided, char *err, size_t errlen)
+{
+	struct store_conns c;
+	sqlite3 *db = NULL;
+	int64_t w = 0;
+	int rc = -1;
+
+	store_conns(st, &c);
+	*unindexed = *undecided = 0;
+	if (open_ro(&c, &db, err, errlen) != 0)
+		return -1;
+	/* One read transaction: both counts from the same snapshot. */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK || watermark(db, &w) != 0)
+		goto out;
+	/* Counted through the primary key and the small partial index, and
+	 * only up to limit: never a scan of the table. */
+	if (want_unindexed)
+		*unindexed = scalar(db, "SELECT count(*) FROM (SELECT 1 FROM signatures WHERE id > ?1"
+				    " LIMIT ?2)", w, limit);
+	*undecided = scalar(db, "SELECT count(*) FROM (SELECT 1 FROM signatures s" MOD_JOIN
+			    " WHERE " MOD_UNDECIDED " LIMIT ?1)", limit, 0);
+	rc = *unindexed >= 0 && *undecided >= 0 ? 0 : -1;
+out:
+	if (rc != 0)
+		store_errmsg(db, c.path, "reading the moderation status", err, errlen);
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* Runs sql on the writer's connection with ?1 = a (int64) and ?2 = b
+ * (int64), no rows expected. Returns 0 or -1. */
+static int wrun(sqlite3 *w, const char *sql, int64_t a, int64_t b)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(w, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_bind_parameter_count(s) >= 1)
+		sqlite3_bind_int64(s, 1, a);
+	if (sqlite3_bind_parameter_count(s) >= 2)
+		sqlite3_bind_int64(s, 2, b);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+static void rollback(sqlite3 *w)
+{
+	if (!sqlite3_get_autocommit(w))
+		sqlite3_exec(w, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int store_search_catch_up(struct store *st, int max_rows, int *left, char *err, size_t errlen)
+{
+	struct store_conns c;
+	int64_t w = 0, upto;
+	const char *op = "updating the search index";
+
+	store_conns(st, &c);
+	*left = 0;
+	if (store_exec(c.w, op, "BEGIN IMMEDIATE", err, errlen) != 0)
+		return -1;
+	if (watermark(c.w, &w) != 0)
+		goto fail;
+	upto = scalar(c.w, "SELECT coalesce(max(id), ?1) FROM (SELECT id FROM signatures"
+		      " WHERE id > ?1 ORDER BY id LIMIT ?2)", w, max_rows);
+	if (upto < 0)
+		goto fail;
+	if (upto > w) {
+		if (wrun(c.w, "INSERT INTO signatures_search (rowid, name, public_name, country)"
+			 " SELECT id, name, public_name, country FROM signatures"
+			 " WHERE id > ?1 AND id <= ?2", w, upto) != 0 ||
+		    wrun(c.w, "INSERT INTO settings (key, value) VALUES ('" MOD_WATERMARK_KEY "',"
+			 " CAST(?1 AS TEXT)) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+			 upto, 0) != 0)
+			goto fail;
+	}
+	*left = scalar(c.w, "SELECT EXISTS (SELECT 1 FROM signatures WHERE id > ?1)", upto, 0) > 0;
+	if (store_exec(c.w, op, "COMMIT", err, errlen) != 0) {
+		rollback(c.w);
+		return -1;
+	}
+	return 0;
+fail:
+	store_errmsg(c.w, c.path, op, err, errlen);
+	rollback(c.w);
+	return -1;
+}
+
+/* Removes row id's words from the search index when it is indexed (the
+ * values must be the row's, as indexed: a contentless index keeps no copy
+ * to check them against), and keeps the watermark below every id a new row
+ * may take. Inside the caller's write transaction, after the row's DELETE.
+ * Returns 0 or -1 (err). Writer thread. */
+static int search_forget(struct store *st, int64_t id, const char *name, const char *public_name,
+			 const char *country, char *err, size_t errlen)
+{
+	struct store_conns c;
+	sqlite3_stmt *s = NULL;
+	int64_t w = 0;
+	int rc;
+
+	store_conns(st, &c);
+	if (watermark(c.w, &w) != 0)
+		goto fail;
+	if (id <= w) {
+		if (sqlite3_prepare_v2(c.w, "INSERT INTO signatures_search (signatures_search, rowid,"
+				       " name, public_name, country) VALUES ('delete', ?1, ?2, ?3, ?4)",
+				       -1, &s, NULL) != SQLITE_OK)
+			goto fail;
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_text(s, 2, name ? name : "", -1, SQLITE_STATIC);
+		if (public_name != NULL)
+			sqlite3_bind_text(s, 3, public_name, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(s, 3);
+		sqlite3_bind_text(s, 4, country ? country : "", -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			goto fail;
+	}
+	/* SQLite gives a new row the largest id + 1: once the largest row is
+	 * gone its id may come back, and must then be indexed again. */
+	if (wrun(c.w, "UPDATE settings SET value = CAST((SELECT coalesce(max(id), 0) FROM"
+		 " signatures) AS TEXT) WHERE key = '" MOD_WATERMARK_KEY "' AND"
+		 " CAST(value AS INTEGER) > (SELECT coalesce(max(id), 0) FROM signatures)", 0, 0) != 0)
+		goto fail;
+	return 0;
+fail:
+	store_errmsg(c.w, c.path, "removing a signature from the search index", err, errlen);
+	return -1;
+}
+
+int store_sig_moderate(struct store *st, int64_t id, enum store_mod_action action,
+		       const char *admin, int64_t at, int *found, int *changed, char *err,
+		       size_t errlen)
+{
+	static const char *const names[] = { [STORE_MOD_HIDE] = "hide",
+					     [STORE_MOD_SHOW] = "show",
+					     [STORE_MOD_KEEP] = "keep" };
+	static const char *const set_hidden =
+		"INSERT INTO moderation (id, state) VALUES (?1, 'hidden')"
+		" ON CONFLICT (id) DO UPDATE SET state = excluded.state";
+	static const char *const set_kept =
+		"INSERT INTO moderation (id, state) VALUES (?1, 'kept')"
+		" ON CONFLICT (id) DO UPDATE SET state = excluded.state";
+	struct store_conns c;
+	sqlite3_stmt *s = NULL;
+	int is_public = 0, anonymous = 0, hidden = 0, kept = 0, rc, delta = 0;
+	const char *update = NULL, *op = "moderating a signature";
+	char detail[32];
+
+	store_conns(st, &c);
+	*found = *changed = 0;
+	if (store_exec(c.w, op, "BEGIN IMMEDIATE", err, errlen) != 0)
+		return -1;
+	if (sqlite3_prepare_v2(c.w, "SELECT s.public, s.public_name IS NULL, m.state FROM"
+			       " signatures s" MOD_JOIN " WHERE s.id = ?1", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		is_public = sqlite3_column_int(s, 0);
+		anonymous = sqlite3_column_int(s, 1);
+		hidden = strcmp(text(s, 2), "hidden") == 0;
+		kept = strcmp(text(s, 2), "kept") == 0;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	switch (action) {
+	case STORE_MOD_HIDE:
+		/* Only a row the public list may show can be withdrawn from it. */
+		if (is_public && !hidden) {
+			update = set_hidden;
+			delta = -1;
+		}
+		break;
+	case STORE_MOD_SHOW:
+		/* Showing an old anonymous row again is a decision to keep it. */
+		if (hidden) {
+			update = anonymous ? set_kept : "DELETE FROM moderation WHERE id = ?1";
+			delta = is_public ? 1 : 0;
+		}
+		break;
+	case STORE_MOD_KEEP:
+		if (is_public && anonymous && !kept) {
+			update = set_kept;
+			delta = hidden ? 1 : 0;
+		}
+		break;
+	}
+	if (update != NULL) {
+		snprintf(detail, sizeof detail, "#%lld", (long long)id);
+		if (wrun(c.w, update, id, 0) != 0 ||
+		    (delta != 0 && wrun(c.w, "UPDATE counters SET value = max(value + ?1, 0)"
+				       " WHERE name = 'public'", delta, 0) != 0))
+			goto fail;
+		if (store_audit_add(st, at, admin, names[action], detail, err, errlen) != 0) {
+			rollback(c.w);
+			return -1;
+		}
+		*changed = 1;
+	}
+	if (store_exec(c.w, op, "COMMIT", err, errlen) != 0) {
+		rollback(c.w);
+		*changed = 0;
+		return -1;
+	}
+	return 0;
+fail:
+	store_errmsg(c.w, c.path, op, err, errlen);
+	rollback(c.w);
+	*changed = 0;
+	return -1;
+}
+
+/* Runs sql (a statement without rows) on the writer's connection with
+ * ?1 = a (int64) and ?2 = b (text, NULL binds nothing). Returns 0 or -1. */
+static int wrun_text(sqlite3 *w, const char *sql, int64_t a, const char *b)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(w, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 1, a);
+	if (b != NULL)
+		sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_delete_sig(struct store *st, struct store_deletion *d, char *err, size_t errlen)
+{
+	struct store_conns c;
+	sqlite3_stmt *f = NULL;
+	int64_t id = 0, t = 0;
+	int rc, shown = 0, had_updates = 0;
+	char *name = NULL, *public_name = NULL, country[3] = "", detail[64];
+	const char *op = "deleting a signature";
+
+	store_conns(st, &c);
+	d->deleted_id = 0;
+	if (d->id <= 0 && d->email_norm == NULL) {
+		snprintf(err, errlen, "%s: no row named", op);
+		return -1;
+	}
+	if (store_exec(c.w, op, "BEGIN IMMEDIATE", err, errlen) != 0)
+		return -1;
+	/* The row, with what its deletion must undo: its share of the counters
+	 * ('public' counts rows the public list shows) and its words in the
+	 * search index. */
+	if (sqlite3_prepare_v2(c.w, d->id > 0
+				    ? "SELECT s.id, s.signed_at, s.public"
+				      " AND coalesce(m.state, '') <> 'hidden', s.updates, s.name,"
+				      " s.public_name, s.country FROM signatures s" MOD_JOIN
+				      " WHERE s.id = ?1"
+				    : "SELECT s.id, s.signed_at, s.public"
+				      " AND coalesce(m.state, '') <> 'hidden', s.updates, s.name,"
+				      " s.public_name, s.country FROM signatures s" MOD_JOIN
+				      " WHERE s.email_norm = ?1",
+			       -1, &f, NULL) != SQLITE_OK)
+		goto fail;
+	if (d->id > 0)
+		sqlite3_bind_int64(f, 1, d->id);
+	else
+		sqlite3_bind_text(f, 1, d->email_norm, -1, SQLITE_STATIC);
+	rc = sqlite3_step(f);
+	if (rc == SQLITE_ROW) {
+		const char *n = (const char *)sqlite3_column_text(f, 4);
+		const char *p = (const char *)sqlite3_column_text(f, 5);
+		const char *co = (const char *)sqlite3_column_text(f, 6);
+
+		id = sqlite3_column_int64(f, 0);
+		t = sqlite3_column_int64(f, 1);
+		shown = sqlite3_column_int(f, 2);
+		had_updates = sqlite3_column_int(f, 3);
+		name = strdup(n ? n : "");
+		public_name = p ? strdup(p) : NULL;
+		snprintf(country, sizeof country, "%s", co ? co : "");
+		if (name == NULL || (p != NULL && public_name == NULL))
+			rc = SQLITE_NOMEM;
+	}
+	sqlite3_finalize(f);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto fail;
+	if (id > 0) {
+		if (wrun(c.w, "DELETE FROM moderation WHERE id = ?1", id, 0) != 0 ||
+		    wrun(c.w, "DELETE FROM signatures WHERE id = ?1", id, 0) != 0 ||
+		    wrun_text(c.w, "UPDATE counters SET value = max(value - 1, 0) WHERE name = ?2", 0,
+			      "signatures") != 0 ||
+		    (shown && wrun_text(c.w, "UPDATE counters SET value = max(value - 1, 0)"
+				       " WHERE name = ?2", 0, "public") != 0) ||
+		    (had_updates && wrun_text(c.w, "UPDATE counters SET value = max(value - 1, 0)"
+					     " WHERE name = ?2", 0, "updates") != 0) ||
+		    wrun(c.w, "UPDATE daily SET n = max(n - 1, 0) WHERE day = date(?1, 'unixepoch')", t,
+			 0) != 0)
+			goto fail;
+		if (search_forget(st, id, name, public_name, country, err, errlen) != 0)
+			goto fail_reported;
+		/* The audit line names the row, never the person. */
+		snprintf(detail, sizeof detail, "#%lld%s", (long long)id,
+			 d->id > 0 ? "" : " (by email address)");
+		if (d->admin != NULL &&
+		    store_audit_add(st, d->at, d->admin, "delete", detail, err, errlen) != 0)
+			goto fail_reported;
+	}
+	if (store_exec(c.w, op, "COMMIT", err, errlen) != 0)
+		goto fail_reported;
+	free(name);
+	free(public_name);
+	d->deleted_id = id;
+	d->count = store_count(st);
+	return 0;
+fail:
+	store_errmsg(c.w, c.path, op, err, errlen);
+fail_reported:
+	rollback(c.w);
+	free(name);
+	free(public_name);
+	return -1;
+}
+
+int store_delete(struct store *st, const char *email_norm, int *deleted, int64_t *count,
+		 char *err, size_t errlen)
+{
+	struct store_deletion d = { 0, email_norm, NULL, 0, 0, 0 };
+	int rc = store_delete_sig(st, &d, err, errlen);
+
+	*deleted = d.deleted_id > 0;
+	if (rc == 0)
+		*count = d.count;
+	return rc;
+}
