@@ -12,8 +12,9 @@ BUILD_PKGS = meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev libsql
              libcjson-dev libutf8proc-dev nettle-dev zlib1g-dev libqrencode-dev libcmark-dev
 # nginx, caddy, certbot and pebble (a local ACME server): the proxy tests run the
 # shipped deploy/ files for real; systemd: systemd-analyze for the unit;
-# prometheus: promtool checks GET /metrics (test_metrics.py).
-TEST_PKGS  = python3 sqlite3 nginx caddy openssl systemd certbot pebble prometheus
+# prometheus: promtool checks GET /metrics (test_metrics.py); LibreOffice Calc:
+# the CSV export's round trip (test_libreoffice.py).
+TEST_PKGS  = python3 sqlite3 nginx caddy openssl systemd certbot pebble prometheus libreoffice-calc-nogui
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run test deps test-deps build clean browser-deps
@@ -58,7 +59,7 @@ run: build
 ASAN_BUILD = $(BUILD)-asan
 TSAN_BUILD = $(BUILD)-tsan
 TEST_BUILDS = $(BUILD) $(if $(TEST_ASAN),$(ASAN_BUILD)) $(if $(TEST_TSAN),$(TSAN_BUILD))
-TEST_RUNS = $(BUILD) $(if $(TEST_ASAN),$(ASAN_BUILD)) $(if $(TEST_TSAN),$(TSAN_BUILD):unit,e2e)
+TEST_RUNS = $(BUILD) $(if $(TEST_ASAN),$(ASAN_BUILD)) $(if $(TEST_TSAN),$(TSAN_BUILD):unit+e2e)
 
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) $(MESON_OPTS) -Db_sanitize=address,undefined -Db_lundef=false

@@ -111,6 +111,12 @@ static const struct {
 	{ "KH", 40 }, { "US", 12 }, { "FR", 9 }, { "AU", 7 }, { "CA", 5 }, { "VN", 4 },
 	{ "CN", 4 },  { "TH", 3 },  { "GB", 3 }, { "DE", 3 }, { "NZ", 2 }, { "JP", 2 },
 	{ "KR", 2 },  { "BE", 1 },  { "CH", 1 }, { "SE", 1 }, { "MY", 1 },
+	/* The long tail of a diaspora petition: 40 countries in all, some of
+	 * them below the 5 signatures /api/stats shows on its own. */
+	{ "SG", 1 },  { "PH", 1 },  { "ID", 1 }, { "IN", 1 }, { "NL", 1 }, { "NO", 1 },
+	{ "DK", 1 },  { "FI", 1 },  { "IT", 1 }, { "ES", 1 }, { "PT", 1 }, { "IE", 1 },
+	{ "AT", 1 },  { "PL", 1 },  { "CZ", 1 }, { "BR", 1 }, { "MX", 1 }, { "AR", 1 },
+	{ "ZA", 1 },  { "KE", 1 },  { "LA", 1 }, { "MM", 1 }, { "TW", 1 },
 };
 
 static const char *const gen_comments[] = {
@@ -179,7 +185,9 @@ static inline void gen_row(struct gen_row *r, uint64_t *seed, uint64_t i, const 
 		r->email_norm[k] = (char)tolower((unsigned char)r->email[k]);
 	r->email_norm[k] = '\0';
 	x = gen_next(seed);
-	w = (int)(x % 100);
+	for (c = 0, acc = 0; c < N_(gen_countries); c++)
+		acc += gen_countries[c].weight;
+	w = (int)(x % (uint64_t)acc);
 	for (c = 0, acc = 0; c < N_(gen_countries) - 1 && w >= acc + gen_countries[c].weight; c++)
 		acc += gen_countries[c].weight;
 	r->country = gen_countries[c].code;

@@ -8,7 +8,7 @@ timed out without reporting a failed assertion. The last line printed is
 
 Usage: tests/run.py BUILD_DIR[:SUITE,SUITE] [BUILD_DIR...] [-- meson test args...]
 Several build directories (say a normal and a sanitizer build) are run one
-after the other and counted together; ":e2e,unit" after a directory runs only
+after the other and counted together; ":e2e+unit" after a directory runs only
 those suites there (the ThreadSanitizer build runs the suites whose code has
 threads).
 """
@@ -75,7 +75,7 @@ def main():
         suites = []
         if ":" in b:
             b, only = b.split(":", 1)
-            for s in only.split(","):
+            for s in only.replace("+", ",").split(","):
                 suites += ["--suite", s]
         p, f, s, rc = run_one(b, extra + suites)
         passed += p
