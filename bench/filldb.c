@@ -234,7 +234,7 @@ int main(int argc, char **argv)
 	exec("COMMIT");
 	reopen();
 	exec("REINDEX " FILL_UNIQUE_INDEX);
-	/* The charts' aggregates (db/010_aggregates.sql), rebuilt from the rows
+	/* The charts' aggregates (db/009_aggregates.sql), rebuilt from the rows
 	 * the way the migration builds them, when the schema has them. */
 	if (sqlite3_exec(db, "SELECT 1 FROM agg_slot LIMIT 0", NULL, NULL, NULL) == SQLITE_OK) {
 		exec("BEGIN");

@@ -269,7 +269,7 @@ int cli_delete(const struct config *cfg)
 	}
 	if (d.deleted_id == 0) {
 		printf("petitiond delete: no signature has that address; nothing deleted "
-		       "(%lld signatures)\n", (long long)d.count);
+		       "(%lld %s)\n", (long long)d.count, d.count == 1 ? "signature" : "signatures");
 		return CLI_DONE;
 	}
 	printf("petitiond delete: deleted signature #%lld; %lld signatures now (audit: "

@@ -99,7 +99,7 @@ static const struct command_def {
 	  "check the configuration and the database, like nginx -t",
 	  "Reads the flags and PETITIOND_* variables the server would, then checks the\n"
 	  "database (--db): PRAGMA integrity_check, the schema version, the settings the\n"
-	  "server keeps (admin token hash, form key), and whether a server uses it now.\n"
+	  "server keeps (admin accounts, form key), and whether a server uses it now.\n"
 	  "Prints what it found. Exits 0 when a server started with these settings would\n"
 	  "serve from this database, 1 otherwise. Only reads the database.\n",
 	  0 },

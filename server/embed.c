@@ -192,6 +192,16 @@ int main(int argc, char **argv)
 				continue;
 			if (prev != NULL && strcmp(prev, base) >= 0)
 				die("migrations out of order", base);
+			/* PRAGMA user_version counts migrations: the Nth must be
+			 * numbered N, or one added into a gap later would never
+			 * run on an existing database. */
+			{
+				char want[16];
+
+				snprintf(want, sizeof want, "%03d_", nmig + 1);
+				if (strncmp(base, want, 4) != 0)
+					die("migration numbers must run 001, 002, ... without a gap", base);
+			}
 			prev = base;
 			fprintf(o, " %d,", k - 3);
 			nmig++;

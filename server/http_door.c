@@ -7,6 +7,17 @@
  * --proxy-protocol peer (whose address then names the client), and hands the
  * socket to libmicrohttpd with MHD_add_connection().
  *
+ * libmicrohttpd answers some malformed requests itself, before it calls us,
+ * and those answers would lack our headers (security headers, a content
+ * type). So on a plaintext port the accept thread first peeks at the first
+ * request head (MSG_PEEK: nothing is consumed): a request line it would
+ * refuse, a head past HTTP_MAX_HEAD_BYTES or HTTP_MAX_HEADER_FIELDS, a
+ * header line without a name and colon or a Content-Length that is no
+ * number gets our own short answer
+ * (head_refuse) and the connection is closed; a good head goes to
+ * libmicrohttpd untouched. Keep-alive requests after the first are not seen
+ * here (see README, Limits and abuse).
+ *
  * libmicrohttpd's own timeout is an idle timeout, reset by every byte: a
  * client sending one header line every few seconds would hold a connection
  * for ever. So every connection carries a deadline instead: the whole
@@ -29,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -48,6 +60,7 @@
 #define DOOR_ACCEPT_BATCH    64  /* accepts in a row before looking at other sockets */
 #define DOOR_PAUSE_MS        100 /* no accepting for this long when out of descriptors */
 #define PROXY_LINE_MAX       107 /* a PROXY v1 line with its CRLF (the spec's maximum) */
+#define DOOR_DRAIN_BYTES     (256 * 1024) /* read at most this much before closing on a refusal */
 
 struct http_door {
 	pthread_mutex_t lock;    /* list, byfd, open, stop_watchdog */
@@ -63,6 +76,8 @@ struct http_door {
 	atomic_int stop_accept;
 	int64_t paused_until; /* accept thread: not accepting until then (ms) */
 	int64_t warned_at;    /* accept thread: last "out of descriptors" log */
+	int peek_heads;       /* plaintext: first heads are checked before the handover */
+	char peek[HTTP_MAX_HEAD_BYTES]; /* accept thread: the head being checked */
 };
 
 /* The door's clock, in ms. Coarse: deadlines are seconds long. */
@@ -441,7 +456,311 @@ static void hand_over(struct http_server *srv, struct http_conn *c, const struct
 		conn_forget(srv, c);
 }
 
-/* Counts c against its client's limits and hands it over, or drops it. */
+/* ---- the first request head ---------------------------------------------- */
+
+/* Where head_scan stands: in the request line, or in a header line. */
+enum {
+	HS_START,   /* before the method (empty lines are skipped) */
+	HS_METHOD,  /* in the method */
+	HS_TSTART,  /* at the request target */
+	HS_SCHEME,  /* in the scheme of an absolute-form target */
+	HS_TARGET,  /* in the request target */
+	HS_VERSION, /* in the HTTP version */
+	HS_LF,      /* after a CR: LF due */
+	HS_LINE,    /* at the start of a header line (or the empty line) */
+	HS_NAME,    /* in a field name */
+	HS_VALUE,   /* in a field value */
+	HS_END_LF,  /* after the CR of the empty line: LF due */
+};
+
+#define HF_HEAD   1 /* the method is HEAD: a refusal has no body */
+#define HF_CL     2 /* the field being read is Content-Length */
+#define HF_POLLED 4 /* the socket is in the accept thread's epoll set */
+
+enum head_result { HEAD_MORE, HEAD_OK, HEAD_BAD };
+
+/* RFC 9110 5.6.2. */
+static int is_tchar(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
+}
+
+static int is_alpha(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+/* The HTTP version p[0..n): 0 when 1.0 or 1.1, else the status to refuse it. */
+static unsigned version_status(const char *p, size_t n)
+{
+	if (n == 8 && (memcmp(p, "HTTP/1.1", 8) == 0 || memcmp(p, "HTTP/1.0", 8) == 0))
+		return 0;
+	if (n == 8 && memcmp(p, "HTTP/", 5) == 0 && p[5] >= '0' && p[5] <= '9' && p[6] == '.' &&
+	    p[7] >= '0' && p[7] <= '9')
+		return 505; /* MHD_HTTP_HTTP_VERSION_NOT_SUPPORTED */
+	return HTTP_BAD_REQUEST;
+}
+
+/* A Content-Length value p[0..n), blanks around it: 0 when it is a number,
+ * else the status to refuse it (413: a number too large to be one). */
+static unsigned length_status(const char *p, size_t n)
+{
+	size_t i = 0, digits = 0;
+
+	while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	while (i < n && (p[i] == ' ' || p[i] == '\t'))
+		i++;
+	if (i == n)
+		return HTTP_BAD_REQUEST;
+	while (i < n && p[i] == '0')
+		i++, digits = 1; /* leading zeros: not significant */
+	for (; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return HTTP_BAD_REQUEST;
+		digits++;
+	}
+	return digits > 18 ? HTTP_PAYLOAD_TOO_LARGE : 0;
+}
+
+/* Checks the head in buf[0..n) (all the client sent so far) from
+ * c->head_pos on, where the previous look stopped: every byte is looked at
+ * once however the head trickles in. HEAD_OK: a whole head, good;
+ * HEAD_BAD: *status says why not; HEAD_MORE: good so far. */
+static enum head_result head_scan(struct http_conn *c, const char *buf, size_t n,
+				  unsigned *status)
+{
+	unsigned bad;
+	size_t i;
+
+	*status = HTTP_BAD_REQUEST;
+	for (i = c->head_pos; i < n; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+
+		switch (c->head_st) {
+		case HS_START:
+			if (ch == '\r' || ch == '\n')
+				break;
+			if (!is_tchar(ch))
+				return HEAD_BAD;
+			c->head_st = HS_METHOD;
+			c->head_mark = (uint32_t)i;
+			break;
+		case HS_METHOD:
+			if (ch == ' ') {
+				if (i - c->head_mark == 4 && memcmp(buf + c->head_mark, "HEAD", 4) == 0)
+					c->head_flags |= HF_HEAD;
+				c->head_st = HS_TSTART;
+			} else if (!is_tchar(ch)) {
+				return HEAD_BAD;
+			}
+			break;
+		case HS_TSTART:
+			if (ch == '/' || ch == '*')
+				c->head_st = HS_TARGET;
+			else if (is_alpha(ch))
+				c->head_st = HS_SCHEME;
+			else
+				return HEAD_BAD;
+			break;
+		case HS_SCHEME:
+			if (ch == ':')
+				c->head_st = HS_TARGET;
+			else if (!is_alpha(ch) && !(ch >= '0' && ch <= '9') && ch != '+' && ch != '-' &&
+				 ch != '.')
+				return HEAD_BAD;
+			break;
+		case HS_TARGET:
+			if (ch == ' ') {
+				c->head_st = HS_VERSION;
+				c->head_mark = (uint32_t)i + 1;
+			} else if (ch < 0x21 || ch == 0x7f) {
+				return HEAD_BAD;
+			}
+			break;
+		case HS_VERSION:
+			if (ch == '\r' || ch == '\n') {
+				if ((bad = version_status(buf + c->head_mark, i - c->head_mark)) != 0) {
+					*status = bad;
+					return HEAD_BAD;
+				}
+				c->head_st = ch == '\r' ? HS_LF : HS_LINE;
+			} else if (i - c->head_mark >= 8) {
+				return HEAD_BAD;
+			}
+			break;
+		case HS_LF:
+			if (ch != '\n')
+				return HEAD_BAD;
+			c->head_st = HS_LINE;
+			break;
+		case HS_LINE:
+			if (ch == '\r') {
+				c->head_st = HS_END_LF;
+			} else if (ch == '\n') {
+				return HEAD_OK;
+			} else if (is_tchar(ch)) { /* a blank here is obsolete line folding */
+				if (++c->head_fields > HTTP_MAX_HEADER_FIELDS) {
+					*status = HTTP_HEADER_FIELDS_TOO_LARGE;
+					return HEAD_BAD;
+				}
+				c->head_st = HS_NAME;
+				c->head_mark = (uint32_t)i;
+			} else {
+				return HEAD_BAD;
+			}
+			break;
+		case HS_NAME:
+			if (ch == ':') {
+				c->head_flags &= (uint8_t)~HF_CL;
+				if (i - c->head_mark == 14 &&
+				    strncasecmp(buf + c->head_mark, "Content-Length", 14) == 0)
+					c->head_flags |= HF_CL;
+				c->head_st = HS_VALUE;
+				c->head_mark = (uint32_t)i + 1;
+			} else if (!is_tchar(ch)) {
+				return HEAD_BAD;
+			}
+			break;
+		case HS_VALUE:
+			if (ch == '\r' || ch == '\n') {
+				if ((c->head_flags & HF_CL) &&
+				    (bad = length_status(buf + c->head_mark, i - c->head_mark)) != 0) {
+					*status = bad;
+					return HEAD_BAD;
+				}
+				c->head_st = ch == '\r' ? HS_LF : HS_LINE;
+			}
+			/* Anything else, even a NUL: libmicrohttpd takes it. */
+			break;
+		case HS_END_LF:
+			if (ch != '\n')
+				return HEAD_BAD;
+			return HEAD_OK;
+		default:
+			return HEAD_BAD;
+		}
+	}
+	c->head_pos = (uint32_t)n;
+	if (n >= HTTP_MAX_HEAD_BYTES) {
+		/* No end in sight: a request line too long is a target too long. */
+		*status = c->head_st == HS_TARGET || c->head_st == HS_VERSION ? HTTP_URI_TOO_LONG
+			  : c->head_st >= HS_LINE			       ? HTTP_HEADER_FIELDS_TOO_LARGE
+									       : HTTP_BAD_REQUEST;
+		return HEAD_BAD;
+	}
+	return HEAD_MORE;
+}
+
+struct raw_answer {
+	char text[2048];
+	size_t len;
+};
+
+static void raw_add(struct raw_answer *a, const char *fmt, const char *x, const char *y)
+{
+	int n = snprintf(a->text + a->len, sizeof a->text - a->len, fmt, x, y);
+
+	if (n > 0 && (size_t)n < sizeof a->text - a->len)
+		a->len += (size_t)n;
+}
+
+static void raw_header(void *ctx, const char *name, const char *value)
+{
+	raw_add(ctx, "%s: %s\r\n", name, value);
+}
+
+/* Takes what the client sent, within reason, so that closing does not
+ * reset the connection before the client has read the answer. */
+static void drain(struct http_door *d, int fd)
+{
+	size_t total = 0;
+	ssize_t n;
+
+	while (total < DOOR_DRAIN_BYTES && (n = recv(fd, d->peek, sizeof d->peek, 0)) > 0)
+		total += (size_t)n;
+}
+
+/* Answers c's malformed head with status, as libmicrohttpd would but with
+ * our headers, and closes it. */
+static void head_refuse(struct http_server *srv, struct http_conn *c, unsigned status)
+{
+	struct http_door *d = srv->door;
+	const char *reason = MHD_get_reason_phrase_for(status);
+	struct raw_answer a = {.len = 0};
+	char line[64], body[96];
+	int blen = snprintf(body, sizeof body, "%u %s\n", status, reason);
+
+	snprintf(line, sizeof line, "%u", status);
+	raw_add(&a, "HTTP/1.1 %s %s\r\n", line, reason);
+	raw_add(&a, "%s%s", "Connection: close\r\n",
+		"Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n");
+	snprintf(line, sizeof line, "%d", blen);
+	raw_add(&a, "Content-Length: %s%s", line, "\r\n");
+	http_security_headers(srv->cfg, 0, raw_header, &a);
+	raw_add(&a, "\r\n%s%s", (c->head_flags & HF_HEAD) ? "" : body, "");
+	drain(d, c->fd);
+	if (send(c->fd, a.text, a.len, MSG_NOSIGNAL | MSG_DONTWAIT) > 0) {
+		shutdown(c->fd, SHUT_WR);
+		drain(d, c->fd);
+	}
+	conn_drop(srv, c);
+}
+
+/* Looks at c's first request head again (it is readable, or just
+ * admitted): hands c over once it is all there and good, refuses it when
+ * it is not, else waits for more. Accept thread. */
+static void head_read(struct http_server *srv, struct http_conn *c)
+{
+	struct http_door *d = srv->door;
+	unsigned status;
+	ssize_t n;
+
+	/* Past its deadline: the watchdog has shut the socket down. */
+	if (atomic_load_explicit(&c->deadline, memory_order_relaxed) == 0)
+		goto drop;
+	n = recv(c->fd, d->peek, sizeof d->peek, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		n = c->head_pos; /* nothing new */
+	else if (n <= 0 || (size_t)n < c->head_pos)
+		goto drop; /* gone */
+	else if ((size_t)n > c->head_pos)
+		switch (head_scan(c, d->peek, (size_t)n, &status)) {
+		case HEAD_BAD:
+			head_refuse(srv, c, status);
+			return;
+		case HEAD_OK:
+			if (c->head_flags & HF_POLLED)
+				epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+			pthread_mutex_lock(&d->lock);
+			list_del(c); /* libmicrohttpd's start puts it back */
+			pthread_mutex_unlock(&d->lock);
+			c->waiting_head = 0;
+			hand_over(srv, c, &c->peer.sa, c->peer_len);
+			return;
+		case HEAD_MORE:
+			break;
+		}
+	if (!(c->head_flags & HF_POLLED)) {
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c};
+
+		pthread_mutex_lock(&d->lock);
+		list_add(d, c); /* the head is due by its deadline */
+		pthread_mutex_unlock(&d->lock);
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
+			goto drop;
+		/* What came in since the peek is announced all the same: adding
+		 * a socket that is readable reports it, edge-triggered or not. */
+		c->head_flags |= HF_POLLED;
+	}
+	return;
+drop:
+	conn_drop(srv, c);
+}
+
+/* Counts c against its client's limits and hands it over (once its first
+ * head is good, on a plaintext port), or drops it. */
 static void admit(struct http_server *srv, struct http_conn *c, const struct sockaddr *sa,
 		  socklen_t len, int proxied)
 {
@@ -451,7 +770,14 @@ static void admit(struct http_server *srv, struct http_conn *c, const struct soc
 		conn_drop(srv, c);
 		return;
 	}
-	hand_over(srv, c, sa, len);
+	if (!srv->door->peek_heads || len > sizeof c->peer) {
+		hand_over(srv, c, sa, len);
+		return;
+	}
+	memcpy(&c->peer, sa, len);
+	c->peer_len = len;
+	c->waiting_head = 1;
+	head_read(srv, c);
 }
 
 /* Reads the PROXY line of c once it is all there. Accept thread. */
@@ -489,11 +815,16 @@ static void proxy_read(struct http_server *srv, struct http_conn *c)
 		goto drop;
 	if (rc == 0 && getpeername(c->fd, (struct sockaddr *)&ss, &len) != 0)
 		goto drop;
-	epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	pthread_mutex_lock(&d->lock);
-	list_del(c); /* libmicrohttpd's start puts it back */
-	pthread_mutex_unlock(&d->lock);
 	c->waiting_proxy = 0;
+	if (d->peek_heads) {
+		/* Still polled and listed: the head is peeked at next. */
+		c->head_flags |= HF_POLLED;
+	} else {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		pthread_mutex_lock(&d->lock);
+		list_del(c); /* libmicrohttpd's start puts it back */
+		pthread_mutex_unlock(&d->lock);
+	}
 	admit(srv, c, (struct sockaddr *)&ss, len, rc == 1);
 	return;
 drop:
@@ -596,8 +927,10 @@ static void *acceptor_main(void *arg)
 
 			if (p == NULL)
 				accept_some(srv);
-			else if (p != (void *)d)
+			else if (p != (void *)d && ((struct http_conn *)p)->waiting_proxy)
 				proxy_read(srv, p);
+			else if (p != (void *)d)
+				head_read(srv, p);
 		}
 	}
 	return NULL;
@@ -693,6 +1026,7 @@ int http_door_open(struct http_server *srv)
 		pthread_condattr_destroy(&ca);
 	}
 	d->list.next = d->list.prev = &d->list;
+	d->peek_heads = srv->cfg->tls_cert == NULL; /* TLS: the head is encrypted */
 	d->listen_fd = d->epfd = d->wake_fd = -1;
 	d->nfd = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 			 rl.rlim_cur < DOOR_FD_MAX
@@ -759,11 +1093,12 @@ void http_door_quiesce(struct http_server *srv)
 		close(d->listen_fd);
 		d->listen_fd = -1;
 	}
-	/* Connections still waiting for their PROXY line are ours to close. */
+	/* Connections still waiting for their PROXY line or first head are
+	 * ours to close. */
 	pthread_mutex_lock(&d->lock);
 	for (c = d->list.next; c != &d->list; c = next) {
 		next = c->next;
-		if (c->waiting_proxy) {
+		if (c->waiting_proxy || c->waiting_head) {
 			list_del(c);
 			c->next = held;
 			held = c;

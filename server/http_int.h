@@ -4,6 +4,7 @@
 #ifndef PETITIOND_HTTP_INT_H
 #define PETITIOND_HTTP_INT_H
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -50,6 +51,18 @@ struct http_conn {
 	int proxied;        /* the address came from a PROXY protocol header */
 	/* Accept thread, before the handover: */
 	int waiting_proxy;  /* reading the PROXY line */
+	int waiting_head;   /* peeking at the first request head (http_door.c) */
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in4;
+		struct sockaddr_in6 in6;
+	} peer;             /* the client's address, for MHD_add_connection */
+	socklen_t peer_len;
+	uint32_t head_pos;  /* bytes of the head checked so far */
+	uint32_t head_mark; /* where the word being checked starts */
+	uint8_t head_st;    /* where the check stands (http_door.c) */
+	uint8_t head_flags; /* what it learnt so far */
+	uint16_t head_fields; /* header lines so far */
 	/* Worker: the request being read. */
 	size_t uri_bytes;   /* request target, query included */
 	size_t uri_args;    /* '&'-separated query arguments */
@@ -82,6 +95,12 @@ void http_conn_identify(struct http_server *srv, struct http_conn *c, const stru
 int http_slots_take(struct http_server *srv, const struct http_conn *c);
 /* Gives back what http_slots_take() counted. Any thread. */
 void http_slots_give(struct http_server *srv, const struct http_conn *c);
+
+/* http_resp.c: the security headers every answer carries, one name/value
+ * pair at a time through emit (http_add_security_headers gives them to a
+ * libmicrohttpd response, the door writes them into its own answers). */
+void http_security_headers(const struct config *cfg, int is_frameable,
+			   void (*emit)(void *ctx, const char *name, const char *value), void *ctx);
 
 /* http_door.c: the way in. libmicrohttpd listens on nothing; our accept
  * thread accepts, reads a PROXY header from --proxy-protocol peers, applies

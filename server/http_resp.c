@@ -14,39 +14,48 @@ static int frameable(struct http_req *r)
 	return r->route != NULL && (r->route->route.flags & ROUTE_F_FRAMEABLE);
 }
 
-void http_add_security_headers(const struct config *cfg, struct MHD_Response *resp,
-			       int is_frameable)
+void http_security_headers(const struct config *cfg, int is_frameable,
+			   void (*emit)(void *ctx, const char *name, const char *value), void *ctx)
 {
 	/* Only the widget may be framed, by any site: it shows the count and a
 	 * link, and has no form a framing page could trick anyone into using. */
-	MHD_add_response_header(resp, "Content-Security-Policy",
-				is_frameable
-					? "default-src 'self'; script-src 'self'; style-src 'self'; "
-					  "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
-					  "object-src 'none'; base-uri 'none'; form-action 'self'; "
-					  "frame-ancestors *"
-					: "default-src 'self'; script-src 'self'; style-src 'self'; "
-					  "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
-					  "object-src 'none'; base-uri 'none'; form-action 'self'; "
-					  "frame-ancestors 'none'");
+	emit(ctx, "Content-Security-Policy",
+	     is_frameable ? "default-src 'self'; script-src 'self'; style-src 'self'; "
+			    "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+			    "object-src 'none'; base-uri 'none'; form-action 'self'; "
+			    "frame-ancestors *"
+			  : "default-src 'self'; script-src 'self'; style-src 'self'; "
+			    "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+			    "object-src 'none'; base-uri 'none'; form-action 'self'; "
+			    "frame-ancestors 'none'");
 	if (cfg != NULL && cfg->hsts > 0) {
 		char v[64];
 
 		snprintf(v, sizeof v, "max-age=%ld", cfg->hsts);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, v);
+		emit(ctx, MHD_HTTP_HEADER_STRICT_TRANSPORT_SECURITY, v);
 	}
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	emit(ctx, "X-Content-Type-Options", "nosniff");
 	if (!is_frameable)
-		MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+		emit(ctx, "X-Frame-Options", "DENY");
 	/* same-origin: nothing leaks to other sites, and our own form posts
 	 * still carry a real Origin for the cross-site check. */
-	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
-	MHD_add_response_header(resp, "Permissions-Policy",
-				"camera=(), microphone=(), geolocation=(), payment=(), "
-				"interest-cohort=(), browsing-topics=()");
-	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
-	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy",
-				is_frameable ? "cross-origin" : "same-origin");
+	emit(ctx, "Referrer-Policy", "same-origin");
+	emit(ctx, "Permissions-Policy",
+	     "camera=(), microphone=(), geolocation=(), payment=(), "
+	     "interest-cohort=(), browsing-topics=()");
+	emit(ctx, "Cross-Origin-Opener-Policy", "same-origin");
+	emit(ctx, "Cross-Origin-Resource-Policy", is_frameable ? "cross-origin" : "same-origin");
+}
+
+static void emit_mhd(void *ctx, const char *name, const char *value)
+{
+	MHD_add_response_header(ctx, name, value);
+}
+
+void http_add_security_headers(const struct config *cfg, struct MHD_Response *resp,
+			       int is_frameable)
+{
+	http_security_headers(cfg, is_frameable, emit_mhd, resp);
 }
 
 enum MHD_Result http_queue(struct http_req *r, unsigned status, struct MHD_Response *resp)

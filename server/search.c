@@ -94,7 +94,7 @@ static int append_words(struct buf *m, const unsigned char *s, int *too_many)
 int search_parse(const char *q, size_t len, const char *country, struct search_query *out)
 {
 	utf8proc_uint8_t *nfc = NULL;
-	size_t a = 0, b = len;
+	size_t a = 0, b;
 	int words = 0, too_many = 0;
 
 	memset(out, 0, sizeof *out);
@@ -102,6 +102,7 @@ int search_parse(const char *q, size_t len, const char *country, struct search_q
 	out->kind = SEARCH_NONE;
 	if (q == NULL)
 		len = 0;
+	b = len;
 	if (len > SEARCH_MAX_QUERY_BYTES || (len > 0 && memchr(q, '\0', len) != NULL) ||
 	    (len > 0 && !utf8_valid(q, len))) {
 		out->kind = SEARCH_INVALID;

@@ -71,7 +71,7 @@ static const char *const wsql[W_NSTMTS] = {
 	[W_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
 	[W_SET_SETTING] = "INSERT INTO settings (key, value) VALUES (?1, ?2)"
 			  " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	/* charts: the aggregates (010_aggregates.sql, store_agg_batch). */
+	/* charts: the aggregates (009_aggregates.sql, store_agg_batch). */
 	[W_AGG_SLOT] = "INSERT INTO agg_slot (t, n) VALUES (?1, ?2)"
 		       " ON CONFLICT (t) DO UPDATE SET n = n + excluded.n",
 	[W_AGG_COUNTRY] = "INSERT INTO agg_country (country, n) VALUES (?1, ?2)"
@@ -109,11 +109,6 @@ struct store {
 	pthread_mutex_t rlock;
 	sqlite3 *r;
 	sqlite3_stmt *rs[R_NSTMTS];
-};
-
-struct store_cursor {
-	sqlite3 *db;
-	sqlite3_stmt *st;
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -333,6 +328,7 @@ int store_open_shared(struct store **out, const char *path, char *err, size_t er
 	if (exec(st->w, "PRAGMA synchronous = FULL", err, errlen) != 0 ||
 	    exec(st->w, "PRAGMA foreign_keys = ON", err, errlen) != 0)
 		goto fail;
+	sqlite3_exec(st->w, "PRAGMA secure_delete = FAST", NULL, NULL, NULL); /* as store_open */
 	v = user_version(st->w);
 	if (v != nmigrations()) {
 		snprintf(err, errlen, "%s: schema version %d, this petitiond knows %d; the server "
@@ -413,7 +409,7 @@ static int counter_add(struct store *st, const char *name, int64_t delta)
 }
 
 /* charts: the aggregates behind the dashboard's charts and the public
- * numbers (db/010_aggregates.sql; the reads are store_charts.c's). Here
+ * numbers (db/009_aggregates.sql; the reads are store_charts.c's). Here
  * because store_add_batch calls it, on the writer's prepared statements.
  * One key of a batch and what it adds: */
 struct agg_key {
@@ -712,80 +708,6 @@ int store_flag_counts(struct store *st, int64_t *npublic, int64_t *nupdates)
 	sqlite3_reset(s);
 	pthread_mutex_unlock(&st->rlock);
 	return rc == SQLITE_ROW ? 0 : -1;
-}
-
-struct store_cursor *store_cursor_open(struct store *st, char *err, size_t errlen)
-{
-	struct store_cursor *cur = calloc(1, sizeof *cur);
-
-	if (cur == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	if (open_db(&cur->db, st->path, SQLITE_OPEN_READONLY, err, errlen) != 0)
-		goto fail;
-	/* The first step starts the read transaction: one snapshot for the
-	 * whole export, however long it takes. */
-	if (sqlite3_prepare_v2(cur->db,
-			       "SELECT id, signed_at, name, email, country, comment, public, updates,"
-			       " public_name, source FROM signatures ORDER BY id",
-			       -1, &cur->st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "export from %s: %s", st->path, sqlite3_errmsg(cur->db));
-		goto fail;
-	}
-	return cur;
-fail:
-	store_cursor_close(cur);
-	return NULL;
-}
-
-const char *store_cursor_error(struct store_cursor *cur)
-{
-	return cur->db ? sqlite3_errmsg(cur->db) : "no database";
-}
-
-int store_cursor_next(struct store_cursor *cur, struct store_sig *row)
-{
-	sqlite3_stmt *s = cur->st;
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return -1;
-	row->id = sqlite3_column_int64(s, 0);
-	row->signed_at = sqlite3_column_int64(s, 1);
-	row->name = (const char *)sqlite3_column_text(s, 2);
-	row->email = (const char *)sqlite3_column_text(s, 3);
-	row->email_norm = NULL;
-	row->country = (const char *)sqlite3_column_text(s, 4);
-	row->comment = (const char *)sqlite3_column_text(s, 5);
-	row->is_public = sqlite3_column_int(s, 6);
-	row->updates = sqlite3_column_int(s, 7);
-	row->public_name = (const char *)sqlite3_column_text(s, 8);
-	row->source = (const char *)sqlite3_column_text(s, 9);
-	if (!row->name)
-		row->name = "";
-	if (!row->email)
-		row->email = "";
-	if (!row->country)
-		row->country = "";
-	if (!row->comment)
-		row->comment = "";
-	if (!row->public_name)
-		row->public_name = "";
-	if (!row->source)
-		row->source = "online";
-	return 1;
-}
-
-void store_cursor_close(struct store_cursor *cur)
-{
-	if (cur == NULL)
-		return;
-	sqlite3_finalize(cur->st);
-	sqlite3_close(cur->db);
-	free(cur);
 }
 
 int store_transaction(struct store *st, int (*fn)(struct store *st, void *ctx), void *ctx,

@@ -14,11 +14,10 @@
 #define STORE_WAL_LIMIT_BYTES (8 * 1024 * 1024)
 
 struct store;
-struct store_cursor;
 
 /* One signature, as written and as read back. Strings are NUL-terminated
  * UTF-8, owned by the caller when writing and by the cursor when reading
- * (valid until the next store_cursor_next call). */
+ * (valid until the next row is read). */
 struct store_sig {
 	int64_t id;         /* set on read */
 	int64_t signed_at;  /* Unix seconds, UTC */
@@ -32,7 +31,7 @@ struct store_sig {
 				  * have is_public with none) */
 	int is_public;
 	int updates;
-	const char *source; /* 'online', 'paper' or 'event' (db/011_source.sql);
+	const char *source; /* 'online', 'paper' or 'event' (db/010_source.sql);
 			     * NULL when writing: 'online' (store_add_batch
 			     * always writes 'online') */
 };
@@ -86,10 +85,6 @@ struct store_deletion {
  * (deleted_id 0 when nothing matched), or -1 (nothing changed, the reason
  * in err). Writer thread only: a writer task, or start-up. */
 int store_delete_sig(struct store *st, struct store_deletion *d, char *err, size_t errlen);
-/* The same by email_norm, without an audit line: sets *deleted to 0 or 1
- * and *count to the new total. Writer thread only. */
-int store_delete(struct store *st, const char *email_norm, int *deleted, int64_t *count,
-		 char *err, size_t errlen);
 
 /* WAL checkpoints are the writer's to run, at moments of its choosing
  * (automatic checkpoints would stall whichever commit crossed the
@@ -133,16 +128,6 @@ int store_daily(struct store *st, int ndays,
 		void (*fn)(void *ctx, const char *day, int64_t n), void *ctx);
 /* Number of signatures with public = 1 and with updates = 1. */
 int store_flag_counts(struct store *st, int64_t *npublic, int64_t *nupdates);
-
-/* Export: a cursor on its own read-only connection and read transaction, so it
- * sees one consistent snapshot and never blocks the writer. NULL on failure,
- * with the reason in err. */
-struct store_cursor *store_cursor_open(struct store *st, char *err, size_t errlen);
-/* 1 and *row filled, 0 at the end, -1 on error (the reason then in
- * store_cursor_error). */
-int store_cursor_next(struct store_cursor *cur, struct store_sig *row);
-const char *store_cursor_error(struct store_cursor *cur);
-void store_cursor_close(struct store_cursor *cur);
 
 /* Operator commands on database files (petitiond backup, restore, check).
  *
@@ -376,6 +361,7 @@ struct store_sig_row {
 	const char *name, *email, *country, *comment;
 	const char *public_name; /* NULL: none */
 	int is_public, updates, hidden, anon_kept;
+	const char *source;      /* "online", "paper" or "event" */
 };
 
 /* Which rows a moderation page lists. */
@@ -504,7 +490,7 @@ int store_image_set(struct store *st, const struct store_image *img, int64_t at,
 		    const char *admin, char *err, size_t errlen);
 
 /* store_charts.c (charts): the aggregates behind the dashboard's charts
- * and the public numbers (db/010_aggregates.sql). */
+ * and the public numbers (db/009_aggregates.sql). */
 /* The aggregates' time step: a quarter hour, the granularity of every time
  * zone's offset. */
 #define STORE_AGG_SLOT_S 900
@@ -553,7 +539,7 @@ int store_export_filter_set(struct store_export_filter *f, const char *key, cons
 /* One exported row: the signature and where it was collected. */
 struct store_export_row {
 	struct store_sig sig;
-	const char *source; /* "online" for databases from before 011_source.sql */
+	const char *source; /* "online" for databases from before 010_source.sql */
 };
 struct store_export;
 /* A cursor over the signatures matching f, oldest first, on its own
@@ -619,7 +605,7 @@ int store_import_file(const char *path, const struct store_sig *sigs, size_t n,
 		      unsigned char *added, struct store_import_totals *tot, char *err,
 		      size_t errlen);
 /* The number of signatures with source 'paper' and 'event' (the partial
- * index of db/011_source.sql: as many steps as such rows). Any thread.
+ * index of db/010_source.sql: as many steps as such rows). Any thread.
  * Returns 0 or -1. */
 int store_source_counts(struct store *st, int64_t *paper, int64_t *event);
 

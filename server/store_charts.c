@@ -1,5 +1,5 @@
 /* store_charts.c -- the aggregates behind the dashboard's charts and the
- * public numbers (db/010_aggregates.sql): signatures per quarter hour and
+ * public numbers (db/009_aggregates.sql): signatures per quarter hour and
  * per country, kept by the writer once per batch, read by any thread.
  *
  * Deletions are the trigger agg_on_delete's (any path, any process);
@@ -95,7 +95,7 @@ int64_t store_agg_offline(struct store *st)
 
 	store_conns(st, &c);
 	pthread_mutex_lock(c.rlock);
-	/* The partial index signatures_offline (011_source.sql) holds exactly
+	/* The partial index signatures_offline (010_source.sql) holds exactly
 	 * these rows: the cost is the number of paper rows, not the table. A
 	 * schema without the column counts none. */
 	s = rprep(&c, "SELECT count(*) FROM signatures WHERE source <> 'online'");

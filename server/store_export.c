@@ -124,7 +124,7 @@ static int open_ro(sqlite3 **db, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* 1 when the table signatures has the column source (011_source.sql). */
+/* 1 when the table signatures has the column source (010_source.sql). */
 static int has_source(sqlite3 *db)
 {
 	sqlite3_stmt *s = NULL;

@@ -22,7 +22,7 @@
  * its moderation row m (LEFT JOIN moderation m ON m.id = s.id). */
 #define MOD_COLS                                                                        \
 	"s.id, s.signed_at, s.name, s.email, s.country, s.comment, s.public, s.updates," \
-	" s.public_name, m.state"
+	" s.public_name, m.state, s.source"
 #define MOD_JOIN " LEFT JOIN moderation m ON m.id = s.id"
 
 /* The old anonymous rows awaiting a decision: the partial index
@@ -64,6 +64,7 @@ static void row_of(sqlite3_stmt *s, struct store_sig_row *row)
 	row->public_name = (const char *)sqlite3_column_text(s, 8);
 	row->hidden = strcmp(text(s, 9), "hidden") == 0;
 	row->anon_kept = strcmp(text(s, 9), "kept") == 0;
+	row->source = text(s, 10)[0] ? text(s, 10) : "online";
 }
 
 /* The watermark, read on db (0 when unset). */
@@ -564,14 +565,3 @@ fail_reported:
 	return -1;
 }
 
-int store_delete(struct store *st, const char *email_norm, int *deleted, int64_t *count,
-		 char *err, size_t errlen)
-{
-	struct store_deletion d = { 0, email_norm, NULL, 0, 0, 0 };
-	int rc = store_delete_sig(st, &d, err, errlen);
-
-	*deleted = d.deleted_id > 0;
-	if (rc == 0)
-		*count = d.count;
-	return rc;
-}

@@ -1,7 +1,7 @@
 /* store_paper.c (paper) -- signatures collected on paper or at events:
  * adding an imported file's rows in one transaction, and counting them.
  *
- * A row without an email gets email_norm '#' || id (db/011_source.sql): no
+ * A row without an email gets email_norm '#' || id (db/010_source.sql): no
  * valid address has no '@', so it never matches a signer's duplicate key,
  * and the column stays NOT NULL UNIQUE. It is written as '#' first and set
  * right after the insert, inside the transaction (only one row ever holds

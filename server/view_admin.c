@@ -257,7 +257,7 @@ static int charts(struct buf *b, const struct view_env *env, enum lang lang, int
 	struct tzif_tm tm;
 	char city[80], off[32], zone[128];
 	int64_t hv[HOURS_SHOWN], h0, first_day, last_day, nd, d, *dv = NULL, *cum = NULL, run = 0;
-	char hl[HOURS_SHOWN][24], (*dl)[24] = NULL, (*dt)[16] = NULL;
+	char hl[HOURS_SHOWN][24], (*dl)[24] = NULL, (*dt)[32] = NULL; /* "YYYY-MM-DD"; room for any int64 year */
 	const char *hlp[HOURS_SHOWN], **dlp = NULL, **dtp = NULL;
 	const char *clp[VIEW_TOP_COUNTRIES + 1];
 	char cl[VIEW_TOP_COUNTRIES + 1][80], goal_label[96], num[40];

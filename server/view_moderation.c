@@ -152,6 +152,21 @@ static void bdi(struct buf *out, const char *s)
 	buf_puts(out, "</bdi>");
 }
 
+/* An email address, escaped, with a line-break opportunity after its '@'
+ * (a narrow column then breaks it there rather than anywhere). */
+static void email_html(struct buf *out, const char *email)
+{
+	const char *at = strchr(email, '@');
+
+	if (at == NULL) {
+		esc(out, email);
+		return;
+	}
+	html_escape(out, email, (size_t)(at - email) + 1);
+	buf_puts(out, "<wbr>");
+	esc(out, at + 1);
+}
+
 static void esc_msg(struct buf *out, enum lang lang, const char *key)
 {
 	esc(out, view_message(lang, key));
@@ -291,12 +306,20 @@ static void row_cb(void *ctx, const struct store_sig_row *row)
 	when(lc->env, row->signed_at, t, sizeof t, iso, sizeof iso);
 	buf_printf(b, "<tr id=\"sig-%lld\">\n<td class=\"sig-when\"><time datetime=\"%s\">", id, iso);
 	esc(b, t);
-	buf_printf(b, "</time> <span class=\"sig-id\">#%lld</span></td>\n", id);
+	buf_printf(b, "</time> <span class=\"sig-id\">#%lld</span>", id);
+	/* Where it was collected, when not online (paper import). */
+	if (strcmp(row->source, "paper") == 0 || strcmp(row->source, "event") == 0) {
+		buf_puts(b, " <span class=\"sig-source\">");
+		esc_msg(b, lang, strcmp(row->source, "paper") == 0 ? "paper.import.source.paper"
+								   : "paper.import.source.event");
+		buf_puts(b, "</span>");
+	}
+	buf_puts(b, "</td>\n");
 	buf_printf(b, "<td><bdi id=\"sig-%lld-n\">", id);
 	esc(b, row->name);
-	buf_puts(b, "</bdi></td>\n<td class=\"sig-email\">");
-	bdi(b, row->email);
-	buf_puts(b, "</td>\n<td>");
+	buf_puts(b, "</bdi></td>\n<td class=\"sig-email\"><bdi>");
+	email_html(b, row->email);
+	buf_puts(b, "</bdi></td>\n<td>");
 	bdi(b, country_name(lang, row->country));
 	buf_puts(b, " <span class=\"sig-id\">");
 	esc(b, row->country);
@@ -485,7 +508,7 @@ int view_sig_delete(struct buf *out, const struct view_env *env, enum lang lang,
 {
 	struct view_ctx c;
 	struct buf nav = BUF_INIT, cancel = BUF_INIT, pub = BUF_INIT, fields = BUF_INIT,
-		   text = BUF_INIT, state = BUF_INIT;
+		   text = BUF_INIT, state = BUF_INIT, email = BUF_INIT;
 	const struct store_sig_row *row = v->row;
 	char t[64], iso[32], id[24], after[32];
 	int rc;
@@ -503,6 +526,7 @@ int view_sig_delete(struct buf *out, const struct view_env *env, enum lang lang,
 		when(env, row->signed_at, t, sizeof t, iso, sizeof iso);
 		snprintf(id, sizeof id, "%lld", (long long)row->id);
 		public_status(&pub, lang, row);
+		email_html(&email, row->email);
 		view_format_count(after, sizeof after, env->count > 0 ? env->count - 1 : 0);
 		subst(&text, view_message(lang, "admin.sigdel.text"), "{count}", after);
 		buf_printf(&cancel, "#sig-%s", id);
@@ -512,7 +536,7 @@ int view_sig_delete(struct buf *out, const struct view_env *env, enum lang lang,
 	view_set(&c, "del_when", t);
 	view_set(&c, "del_iso", iso);
 	view_set(&c, "del_name", row ? row->name : "");
-	view_set(&c, "del_email", row ? row->email : "");
+	view_set(&c, "del_email", buf_cstr(&email)); /* escaped, with a break after '@' */
 	view_set(&c, "del_country", row ? country_name(lang, row->country) : "");
 	view_set(&c, "del_country_code", row ? row->country : "");
 	view_set(&c, "del_comment", row ? row->comment : "");
@@ -524,7 +548,7 @@ int view_sig_delete(struct buf *out, const struct view_env *env, enum lang lang,
 	view_set(&c, "del_action", v->delete_path);
 	view_set(&c, "del_state_fields", buf_cstr(&fields));
 	view_set(&c, "del_cancel_url", buf_cstr(&cancel));
-	rc = cancel.oom || pub.oom || fields.oom || text.oom || state.oom ? -1 : 0;
+	rc = cancel.oom || pub.oom || fields.oom || text.oom || state.oom || email.oom ? -1 : 0;
 	if (rc == 0)
 		rc = view_admin_nav(&c, &nav, "signatures", v->who);
 	if (rc == 0)
@@ -535,5 +559,6 @@ int view_sig_delete(struct buf *out, const struct view_env *env, enum lang lang,
 	buf_free(&fields);
 	buf_free(&text);
 	buf_free(&state);
+	buf_free(&email);
 	return rc;
 }

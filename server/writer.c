@@ -79,26 +79,6 @@ static void commit_batch(struct writer *w, struct writer_item *batch, size_t n)
 	}
 }
 
-/* A deletion runs in a transaction of its own: they are rare (a signer
- * asked the organizers to erase their signature). */
-static void run_delete(struct writer *w, struct writer_item *it)
-{
-	int64_t count = 0;
-	int deleted = 0;
-	enum writer_status status = WRITER_OK;
-	char err[256];
-
-	if (store_delete(w->st, it->sig.email_norm, &deleted, &count, err, sizeof err) == 0) {
-		atomic_store(&w->count, count);
-	} else {
-		log_warn("could not delete a signature, answering 503: %s", err);
-		status = WRITER_FAILED;
-	}
-	atomic_store(&w->failing, status == WRITER_FAILED);
-	it->deleted = deleted;
-	it->done(it, status);
-}
-
 /* A task (an organizer's change: settings, content, moderation) runs alone,
  * in the writer thread, on the writer's connection; it makes its own
  * transaction with the store's functions. The count is read again after
@@ -155,26 +135,23 @@ static void *writer_main(void *arg)
 		}
 		if (w->head == NULL && w->stopping)
 			break;
-		/* A deletion or a task at the front goes alone. */
-		if (w->head->op == WRITER_DELETE || w->head->op == WRITER_TASK) {
+		/* A task at the front goes alone. */
+		if (w->head->op == WRITER_TASK) {
 			it = w->head;
 			w->head = it->next;
 			if (w->head == NULL)
 				w->tail = NULL;
 			w->queued--;
 			pthread_mutex_unlock(&w->lock);
-			if (it->op == WRITER_TASK)
-				run_task(w, it);
-			else
-				run_delete(w, it);
+			run_task(w, it);
 			pthread_mutex_lock(&w->lock);
 			continue;
 		}
 		/* Take up to WRITER_MAX_BATCH signatures (and caught bots) off
-		 * the front, up to the next deletion. */
+		 * the front, up to the next task. */
 		batch = w->head;
 		for (n = 1, it = batch;
-		     it->next != NULL && it->next->op != WRITER_DELETE && it->next->op != WRITER_TASK &&
+		     it->next != NULL && it->next->op != WRITER_TASK &&
 		     n < WRITER_MAX_BATCH;
 		     n++)
 			it = it->next;

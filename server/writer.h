@@ -28,7 +28,6 @@ enum writer_status { WRITER_PENDING = 0, WRITER_OK = 1, WRITER_FAILED = 2 };
 
 enum writer_op {
 	WRITER_SIGN = 0,   /* add sig (or, for a repeated email, nothing) */
-	WRITER_DELETE = 1, /* erase the signature of sig.email_norm, alone */
 	WRITER_BOT = 2,    /* a post the honeypot caught: counted, nothing kept;
 			    * sig is not read */
 	WRITER_TASK = 3    /* run task(st, task_arg) alone, in the writer thread */
@@ -36,9 +35,7 @@ enum writer_op {
 
 struct writer_item {
 	enum writer_op op;
-	struct store_sig sig;   /* strings owned by the submitter until done();
-				 * for WRITER_DELETE only sig.email_norm is used */
-	int deleted;            /* WRITER_DELETE: rows removed (0 or 1), set before done() */
+	struct store_sig sig;   /* strings owned by the submitter until done() */
 	/* WRITER_TASK: runs on the writer's connection, in its thread; makes
 	 * its own transaction. Returns 0, or -1 with the reason in err (then
 	 * nothing of it may remain: it rolls back). */

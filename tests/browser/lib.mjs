@@ -19,7 +19,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '..', '..');
-export const ARTIFACTS = path.join(HERE, 'artifacts');
+export const ARTIFACTS = process.env.BROWSER_TEST_ARTIFACTS ? path.resolve(process.env.BROWSER_TEST_ARTIFACTS) : path.join(HERE, 'artifacts');
 export const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
 export const TOKEN = 'browser-test-admin-token-0123456789abcdefghij';
 export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
@@ -64,6 +64,22 @@ export function note(text) {
 }
 export function skip(desc, reason) { sink().push({ ok: true, desc, diag: [], skip: reason }); }
 
+// Known problems, reported to the owners of the files that hold the fix:
+// okKnown(cond, desc, diag, reason) prints a failure as
+// "not ok ... # TODO <reason: where the fix goes>" (TAP: an expected
+// failure, which fails neither the run nor meson) and a success as a plain
+// "ok", so nothing needs to change here once the fix is in. The caller
+// decides that a failure is the known one (a known axe rule on a known
+// element, say): anything else stays a plain failure.
+// BROWSER_TEST_STRICT=1 makes known problems plain failures too.
+const STRICT = !!process.env.BROWSER_TEST_STRICT;
+export function okKnown(cond, desc, diag, reason) {
+  sink().push({ ok: !!cond, desc, diag: cond ? [] : diagLines(typeof diag === 'function' ? diag() : diag),
+    todo: cond || STRICT ? null : reason });
+  return !!cond;
+}
+const todoOf = (r) => (r.ok ? null : r.todo || null);
+
 const groups = []; // [name, buffer] in the order they were started
 let groupOrder = [];
 const ONLY = process.env.BROWSER_TEST_ONLY ? new RegExp(process.env.BROWSER_TEST_ONLY, 'i') : null;
@@ -100,14 +116,15 @@ function printTap() {
   for (const l of headerNotes) out.push(`# ${l}`);
   results.forEach((r, i) => {
     const desc = r.desc.replace(/\n/g, ' ').replace(/#/g, '\\#');
-    out.push(`${r.ok ? 'ok' : 'not ok'} ${i + 1} - ${desc}${r.skip ? ` # SKIP ${r.skip}` : ''}`);
+    const todo = todoOf(r);
+    out.push(`${r.ok ? 'ok' : 'not ok'} ${i + 1} - ${desc}${r.skip ? ` # SKIP ${r.skip}` : ''}${todo ? ` # TODO ${todo.replace(/#/g, '\\#')}` : ''}`);
     for (const l of r.diag) out.push(`# ${l}`);
   });
-  const failed = results.filter((r) => !r.ok).length;
-  out.push(`# ${results.length - failed} passed, ${failed} failed`);
+  const failed = failedCount(), todo = results.filter(todoOf).length;
+  out.push(`# ${results.length - failed - todo} passed, ${failed} failed${todo ? `, ${todo} known problems (TODO)` : ''}`);
   process.stdout.write(out.join('\n') + '\n');
 }
-const failedCount = () => results.filter((r) => !r.ok).length;
+const failedCount = () => results.filter((r) => !r.ok && !todoOf(r)).length;
 
 // ---------------------------------------------------------------------------
 // Preconditions: skip (exit 0) when the browser or the npm packages are absent.
@@ -278,20 +295,40 @@ export async function injectAxe(page) {
   await page.evaluate(AXE_SOURCE);
   if (!(await page.evaluate(() => typeof window.axe === 'object'))) throw new Error('axe-core did not load');
 }
+// Known axe-core violations (a rule on elements whose selector matches
+// targetRe, on the pages whose description matches whatRe), each reported
+// separately as a known problem (see okKnown); any other violation fails
+// the page's check.
+const knownAxe = []; // [rule id, RegExp on the node's selector, reason, RegExp on what]
+export function knownAxeViolation(rule, targetRe, reason, whatRe = /(?:)/) { knownAxe.push([rule, targetRe, reason, whatRe]); }
 export async function axeCheck(page, what, rules) {
   const r = await page.evaluate(async ([tags, rules]) => {
     const runOnly = rules ? { type: 'rule', values: rules } : { type: 'tag', values: tags };
     const res = await window.axe.run(document, { runOnly, resultTypes: ['violations'] });
     return res.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
-      targets: v.nodes.slice(0, 8).map((n) => `${n.target.join(' ')}${n.failureSummary ? ' :: ' + n.failureSummary.replace(/\s+/g, ' ') : ''}`) }));
+      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), summary: (n.failureSummary || '').replace(/\s+/g, ' ') })) }));
   }, [AXE_TAGS, rules || null]);
-  const lines = [];
+  const lines = [], known = new Map(); // reason -> lines
   for (const v of r) {
-    lines.push(`${v.id} (${v.impact}): ${v.help} <${v.helpUrl}>`);
-    for (const t of v.targets) lines.push(`    ${t}`);
+    const head = `${v.id} (${v.impact}): ${v.help} <${v.helpUrl}>`;
+    const rest = [];
+    for (const n of v.nodes) {
+      const k = knownAxe.find(([id, re, , page]) => id === v.id && re.test(n.target) && page.test(what));
+      if (k) {
+        if (!known.has(k[2])) known.set(k[2], [head]);
+        known.get(k[2]).push(`    ${n.target}`);
+      } else rest.push(n);
+    }
+    if (rest.length) {
+      lines.push(head);
+      for (const n of rest.slice(0, 8)) lines.push(`    ${n.target}${n.summary ? ' :: ' + n.summary : ''}`);
+      if (rest.length > 8) lines.push(`    ... (${rest.length - 8} more)`);
+    }
   }
   const scope = rules ? rules.join(', ') : AXE_TAGS.join(', ');
-  return ok(r.length === 0, `axe (${scope}): ${what} has no violations`, lines.join('\n'));
+  const good = ok(lines.length === 0, `axe (${scope}): ${what} has no violations${known.size ? ' but the known ones' : ''}`, lines.join('\n'));
+  for (const [reason, l] of known) okKnown(false, `axe (${scope}): ${what}: known problem ${l[0].split(' ')[0]}`, l.join('\n'), reason);
+  return good;
 }
 
 // A full-page PNG through the DevTools protocol directly: the same picture as
@@ -318,18 +355,20 @@ export async function shoot(page, name) {
 
 // Horizontal overflow of the page at its current viewport: the document's
 // scrollWidth against its width, and the first elements that stick out on
-// the right (absolutely positioned ones, such as the skip link, excluded).
+// the right (an absolutely positioned one marked "(absolute)": it is not
+// clipped by an overflow box that is not its containing block).
 export function overflow(page) {
   return page.evaluate(() => {
     const de = document.documentElement, cw = de.clientWidth;
-    const wide = [];
+    const wide = [], abs = [];
     if (de.scrollWidth > cw) for (const el of document.body.querySelectorAll('*')) {
       const b = el.getBoundingClientRect();
-      if (b.width && b.right > cw + 0.5 && getComputedStyle(el).position !== 'absolute') {
-        wide.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''} right=${Math.round(b.right)}`);
+      if (b.width && b.right > cw + 0.5) {
+        const a = getComputedStyle(el).position === 'absolute';
+        (a ? abs : wide).push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''} right=${Math.round(b.right)}${a ? ' (absolute)' : ''}`);
       }
     }
-    return { sw: de.scrollWidth, cw, wide: wide.slice(0, 10) };
+    return { sw: de.scrollWidth, cw, wide: [...abs, ...wide].slice(0, 10) };
   });
 }
 

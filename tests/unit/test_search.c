@@ -35,9 +35,16 @@ int main(void)
 {
 	char big[SEARCH_MAX_QUERY_BYTES + 2];
 
-	plan(41);
+	plan(42);
 	check("", NULL, SEARCH_NONE, "", "empty");
 	check(NULL, NULL, SEARCH_NONE, "", "NULL");
+	{
+		struct search_query sq;
+
+		ok(search_parse(NULL, 5, NULL, &sq) == 0 && sq.kind == SEARCH_NONE,
+		   "NULL with a length: nothing, no read");
+		search_query_free(&sq);
+	}
 	check("  \t ", NULL, SEARCH_NONE, "", "blanks only");
 	check("!?-", NULL, SEARCH_NONE, "", "separators only");
 	check("Sokha", NULL, SEARCH_NAME, "{name public_name} : (\"Sokha\"*)", "one word");

@@ -1,4 +1,4 @@
--- 011_source.sql -- where a signature was collected: 'online' (the form),
+-- 010_source.sql -- where a signature was collected: 'online' (the form),
 -- 'paper' (a printed sheet, typed in or imported) or 'event' (a list taken
 -- at an event). A constant default: adding the column rewrites no row.
 --

@@ -1,4 +1,4 @@
--- 010_aggregates.sql -- what the dashboard's charts and the public numbers
+-- 009_aggregates.sql -- what the dashboard's charts and the public numbers
 -- are drawn from, kept by the writer once per committed batch
 -- (store_charts.c), so no page view ever scans the signatures table.
 --
