@@ -210,7 +210,10 @@ static void figure(struct buf *b, enum lang lang, const char *id, const char *he
 		put_msg(b, lang, "admin.chart.zone", "{zone}", zone);
 		buf_puts(b, "</p>");
 	}
-	buf_puts(b, "</figcaption><div class=\"chart-wrap\">");
+	/* On a phone the chart scrolls sideways: the region takes the focus
+	 * so a keyboard can scroll it too. */
+	buf_printf(b, "</figcaption><div class=\"chart-wrap\" tabindex=\"0\" role=\"group\""
+		      " aria-labelledby=\"chart-%s-h\">", id);
 	if (kind == 0)
 		chart_columns(b, c);
 	else if (kind == 1)

@@ -82,9 +82,12 @@ static void action_link(struct buf *b, const char *path, enum lang lang, const c
 	esc(b, path);
 	buf_printf(b, "?confirm=%s&amp;name=", action);
 	url_encode(b, name, strlen(name));
+	/* The accessible name begins with the visible text (WCAG 2.5.3),
+	 * then says whose: "Replace token: sokha". */
+	(void)aria_key;
 	buf_puts(b, "\" aria-label=\"");
-	esc(b, view_message(lang, aria_key));
-	buf_puts(b, " ");
+	esc(b, view_message(lang, label_key));
+	buf_puts(b, ": ");
 	esc(b, name);
 	buf_puts(b, "\">");
 	esc(b, view_message(lang, label_key));

@@ -14,7 +14,8 @@
 // Environment: PETITIOND_BIN (server binary), CHROMIUM_BIN (default
 // /usr/bin/chromium), BROWSER_TEST_KEEP=1 keeps the temp dir and server logs,
 // BROWSER_TEST_LIMIT=<seconds> the watchdog (default 85),
-// BROWSER_TEST_ONLY=<regexp> runs only the groups whose names match.
+// BROWSER_TEST_ONLY=<regexp> runs only the groups whose names match,
+// BROWSER_TEST_ARTIFACTS=<dir> where the screenshots go.
 // What it shares with admin.mjs (TAP, the server, axe-core, screenshots, the
 // run itself) is in lib.mjs.
 
