@@ -55,6 +55,23 @@ def server_bin():
     return os.environ.get("PETITIOND_BIN", DEFAULT_BIN)
 
 
+def sanitizer_build():
+    """The sanitizer the server binary was built with ("address", "thread"),
+    or None. Timing and memory figures mean nothing under a sanitizer (it
+    slows every access and adds shadow memory), so tests that measure them
+    skip those checks there; every functional check still runs."""
+    try:
+        with open(server_bin(), "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if b"__tsan_init" in data:
+        return "thread"
+    if b"__asan_init" in data:
+        return "address"
+    return None
+
+
 def clean_env(**extra):
     """The environment without any PETITIOND_* setting (so a server or a
     subcommand gets only what the test gives it), plus extra -- except

@@ -310,8 +310,12 @@ def main(t):
         rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t.ok(p.returncode == 0 and lines == n + 1, "export of %d rows: every row" % n,
              (p.returncode, lines))
-        t.ok(rss < 40 * 1024, "export of %.0f MB: peak memory %d KB (< 40 MB)" %
-             (size / 1e6, rss), (before, rss))
+        if H.sanitizer_build():
+            t.skip("export of %.0f MB: peak memory (< 40 MB)" % (size / 1e6),
+                   "the %s sanitizer's shadow memory" % H.sanitizer_build())
+        else:
+            t.ok(rss < 40 * 1024, "export of %.0f MB: peak memory %d KB (< 40 MB)" %
+                 (size / 1e6, rss), (before, rss))
         st, h, b = srv.request("GET", "/admin/export.json?country=TH", headers=srv.auth_header(),
                                timeout=60)
         arr = json.loads(b.decode("utf-8")) if st == 200 else []

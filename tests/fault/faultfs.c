@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #endif
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -56,10 +57,15 @@ typedef ssize_t (*pwrite64_fn)(int, const void *, size_t, off64_t);
 typedef int (*fsync_fn)(int);
 typedef int (*ftruncate_fn)(int, off_t);
 
+/* The real function, looked up once; atomic, since any thread may be the
+ * first to call it (ThreadSanitizer checks the server with this shim on). */
 #define REAL(name, type) \
-	static type real_##name; \
-	if (real_##name == NULL) \
-		real_##name = (type)dlsym(RTLD_NEXT, #name)
+	static _Atomic(type) real_##name##_p; \
+	type real_##name = atomic_load_explicit(&real_##name##_p, memory_order_acquire); \
+	if (real_##name == NULL) { \
+		real_##name = (type)dlsym(RTLD_NEXT, #name); \
+		atomic_store_explicit(&real_##name##_p, real_##name, memory_order_release); \
+	}
 
 ssize_t write(int fd, const void *buf, size_t n)
 {
