@@ -243,11 +243,36 @@ void store_checkpoint(struct store *st, int idle)
 
 static int open_checks(struct store *st, char *err, size_t errlen);
 
+/* Prepares the writer's statements, opens the shared read-only connection
+ * and prepares its statements (store_open and store_open_shared). Returns 0,
+ * or -1 with SQLite's message in err. */
+static int prepare_all(struct store *st, const char *path, char *err, size_t errlen)
+{
+	int i;
+
+	for (i = 0; i < W_NSTMTS; i++) {
+		if (sqlite3_prepare_v3(st->w, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->ws[i],
+				       NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s", sqlite3_errmsg(st->w));
+			return -1;
+		}
+	}
+	if (open_db(&st->r, path, SQLITE_OPEN_READONLY, err, errlen) != 0)
+		return -1;
+	for (i = 0; i < R_NSTMTS; i++) {
+		if (sqlite3_prepare_v3(st->r, rsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->rs[i],
+				       NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s", sqlite3_errmsg(st->r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int store_open(struct store **out, const char *path, char *err, size_t errlen)
 {
 	struct store *st;
 	char wal_limit_sql[64];
-	int i;
 
 	*out = NULL;
 	/* Only possible before SQLite's first use; later calls fail harmlessly. */
@@ -278,22 +303,8 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 		goto fail;
 	sqlite3_wal_autocheckpoint(st->w, 0);
 	sqlite3_wal_hook(st->w, wal_hook, st);
-	for (i = 0; i < W_NSTMTS; i++) {
-		if (sqlite3_prepare_v3(st->w, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->ws[i],
-				       NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s", sqlite3_errmsg(st->w));
-			goto fail;
-		}
-	}
-	if (open_db(&st->r, path, SQLITE_OPEN_READONLY, err, errlen) != 0)
+	if (prepare_all(st, path, err, errlen) != 0)
 		goto fail;
-	for (i = 0; i < R_NSTMTS; i++) {
-		if (sqlite3_prepare_v3(st->r, rsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->rs[i],
-				       NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s", sqlite3_errmsg(st->r));
-			goto fail;
-		}
-	}
 	*out = st;
 	return 0;
 fail:
@@ -305,7 +316,7 @@ int store_open_shared(struct store **out, const char *path, char *err, size_t er
 {
 	struct store *st;
 	long pid = 0;
-	int i, v, rc = store_in_use(path, &pid, err, errlen);
+	int v, rc = store_in_use(path, &pid, err, errlen);
 
 	*out = NULL;
 	if (rc < 0)
@@ -336,22 +347,8 @@ int store_open_shared(struct store **out, const char *path, char *err, size_t er
 			 "it with this one (it migrates the database)", path, v, nmigrations(), pid);
 		goto fail;
 	}
-	for (i = 0; i < W_NSTMTS; i++) {
-		if (sqlite3_prepare_v3(st->w, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->ws[i],
-				       NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s", sqlite3_errmsg(st->w));
-			goto fail;
-		}
-	}
-	if (open_db(&st->r, path, SQLITE_OPEN_READONLY, err, errlen) != 0)
+	if (prepare_all(st, path, err, errlen) != 0)
 		goto fail;
-	for (i = 0; i < R_NSTMTS; i++) {
-		if (sqlite3_prepare_v3(st->r, rsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->rs[i],
-				       NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s", sqlite3_errmsg(st->r));
-			goto fail;
-		}
-	}
 	*out = st;
 	return 0;
 fail:
