@@ -29,6 +29,7 @@ the per-address limits apply to 127.x peers; clients connect to 127.0.0.1).
 Bounded: about 35 s."""
 
 import os
+import re
 import resource
 import select
 import selectors
@@ -681,6 +682,52 @@ def crowd_part(t):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_busy_keepalive(t):
+    """Many busy keep-alive connections are all served, round after round.
+    Regression: with libmicrohttpd 0.9.75's epoll loop, exactly 128 (or 256)
+    ready connections on a worker left them waiting for the next event, and
+    wrk -c256 got a few hundred answers a second instead of tens of thousands."""
+    req = b"GET /api/stats HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    with H.Server() as srv:
+        for n in (256, 257, 512):
+            socks = []
+            try:
+                for _ in range(n):
+                    s = socket.create_connection((H.HOST, srv.port), timeout=5)
+                    s.setblocking(False)
+                    socks.append(s)
+                slowest = 0.0
+                done_all = True
+                for rnd in range(3):
+                    began = time.monotonic()
+                    for s in socks:
+                        s.sendall(req)
+                    pending = {s: b"" for s in socks}
+                    while pending and time.monotonic() - began < 5:
+                        r, _, _ = select.select(list(pending), [], [], 0.5)
+                        for s in r:
+                            data = s.recv(65536)
+                            if not data:
+                                pending.pop(s)
+                                done_all = False
+                                continue
+                            pending[s] += data
+                            head, sep, body = pending[s].partition(b"\r\n\r\n")
+                            m = re.search(rb"(?i)content-length:\s*(\d+)", head)
+                            if sep and m and len(body) >= int(m.group(1)):
+                                pending.pop(s)
+                    if pending:
+                        done_all = False
+                    slowest = max(slowest, time.monotonic() - began)
+                t.ok(done_all and slowest < 3,
+                     "%d busy keep-alive connections: every request of 3 rounds answered, "
+                     "each round within 3 s (slowest %.2f s)" % (n, slowest),
+                     "unanswered or slow: slowest round %.2f s" % slowest)
+            finally:
+                for s in socks:
+                    s.close()
+
+
 def main(t):
     have = raise_nofile(8192)
     need = MASS_ADDRS * MASS_PER_ADDR + PER_NET + 400
@@ -691,6 +738,7 @@ def main(t):
     part(t, "the PROXY protocol tests", test_proxy)
     part(t, "the loopback-bind and malformed-request tests", test_loopback_bind)
     part(t, "the --max-connections test", test_max_connections)
+    part(t, "the busy keep-alive test", test_busy_keepalive)
 
 
 class TLSPort:
