@@ -585,34 +585,49 @@ static struct act_state *act_new(struct http_req *r)
 	return s;
 }
 
+/* The first call of a moderation POST: reads the form (id=N and the list's
+ * state) into a new act_state, set as r's. Returns it with *id set, or NULL
+ * with the answer already queued in *ret (bad form 4xx, bad id 400, out of
+ * memory 503). */
+static struct act_state *act_begin(struct http_req *r, int64_t *id, enum MHD_Result *ret)
+{
+	struct form_kvs kvs;
+	struct act_state *s;
+	const char *idarg;
+	size_t len = 0;
+
+	if (read_form(r, &kvs, ret) != 0)
+		return NULL;
+	idarg = form_get(&kvs, "id", &len);
+	*id = parse_id(idarg, len);
+	if (*id <= 0) {
+		form_kvs_free(&kvs);
+		*ret = http_send_error(r, HTTP_BAD_REQUEST);
+		return NULL;
+	}
+	if ((s = act_new(r)) == NULL) {
+		form_kvs_free(&kvs);
+		*ret = http_send_unavailable(r);
+		return NULL;
+	}
+	list_args_form(&kvs, &s->la);
+	form_kvs_free(&kvs);
+	return s;
+}
+
 /* POST /admin/signatures/hide, /show, /keep (id=N and the list's state). */
 enum MHD_Result moderation_act(struct http_req *r)
 {
 	struct app *a = r->app;
 	struct act_state *s = r->state;
 	enum route_id route = app_route_of(r);
-	struct form_kvs kvs;
 	enum MHD_Result ret;
-	const char *idarg;
-	size_t len = 0;
 	int64_t id;
 
 	if (s != NULL)
 		return act_answer(r, s);
-	if (read_form(r, &kvs, &ret) != 0)
+	if ((s = act_begin(r, &id, &ret)) == NULL)
 		return ret;
-	idarg = form_get(&kvs, "id", &len);
-	id = parse_id(idarg, len);
-	if (id <= 0) {
-		form_kvs_free(&kvs);
-		return http_send_error(r, HTTP_BAD_REQUEST);
-	}
-	if ((s = act_new(r)) == NULL) {
-		form_kvs_free(&kvs);
-		return http_send_unavailable(r);
-	}
-	list_args_form(&kvs, &s->la);
-	form_kvs_free(&kvs);
 	s->id = id;
 	s->action = route == ROUTE_SIG_SHOW ? STORE_MOD_SHOW
 		    : route == ROUTE_SIG_KEEP ? STORE_MOD_KEEP
@@ -626,28 +641,13 @@ enum MHD_Result moderation_delete(struct http_req *r)
 {
 	struct app *a = r->app;
 	struct act_state *s = r->state;
-	struct form_kvs kvs;
 	enum MHD_Result ret;
-	const char *idarg;
-	size_t len = 0;
 	int64_t id;
 
 	if (s != NULL)
 		return act_answer(r, s);
-	if (read_form(r, &kvs, &ret) != 0)
+	if ((s = act_begin(r, &id, &ret)) == NULL)
 		return ret;
-	idarg = form_get(&kvs, "id", &len);
-	id = parse_id(idarg, len);
-	if (id <= 0) {
-		form_kvs_free(&kvs);
-		return http_send_error(r, HTTP_BAD_REQUEST);
-	}
-	if ((s = act_new(r)) == NULL) {
-		form_kvs_free(&kvs);
-		return http_send_unavailable(r);
-	}
-	list_args_form(&kvs, &s->la);
-	form_kvs_free(&kvs);
 	s->is_delete = 1;
 	s->del.id = id;
 	s->del.admin = s->who;

@@ -33,6 +33,9 @@ int view_render(struct buf *out, const char *name, const char *title_key, struct
  * "signatures", "settings", "admins", "audit" or "paper"; who: the signed-in
  * organizer (may be NULL). Returns 0 or -1. */
 int view_admin_nav(struct view_ctx *c, struct buf *nav, const char *current, const char *who);
+/* The countries' indexes in display order for lang (Cambodia first, then by
+ * name without case or accents), built by view_init; NULL before it. */
+const size_t *view_country_order(enum lang lang);
 /* Renders template name on its own (no layout). */
 int view_render_alone(struct buf *out, const char *name, struct view_ctx *c);
 

@@ -4,73 +4,17 @@
  * Everything a signer wrote (name, email, comment, public name) is escaped
  * and put in its own <bdi>, so right-to-left text or a stray bidi control
  * in one cell cannot reorder the rest of the row or the page. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <utf8proc.h>
 
 #include "countries.h"
 #include "html.h"
 #include "log.h"
 #include "tz.h"
 #include "view_int.h"
-
-/* Countries by display name per language (Cambodia first), built once. */
-static size_t *country_order[LANG_COUNT];
-static pthread_once_t country_once = PTHREAD_ONCE_INIT;
-
-struct sort_item {
-	size_t idx;
-	char *key;
-};
-
-static int cmp_item(const void *a, const void *b)
-{
-	const struct sort_item *x = a, *y = b;
-
-	if (strcmp(countries[x->idx].code, "KH") == 0)
-		return -1;
-	if (strcmp(countries[y->idx].code, "KH") == 0)
-		return 1;
-	return strcmp(x->key, y->key);
-}
-
-static void country_order_init(void)
-{
-	struct sort_item *items = calloc(countries_count, sizeof *items);
-	int l;
-
-	if (items == NULL)
-		return;
-	for (l = 0; l < LANG_COUNT; l++) {
-		size_t *order = calloc(countries_count, sizeof *order), i;
-
-		if (order == NULL)
-			break;
-		for (i = 0; i < countries_count; i++) {
-			const char *n = l == LANG_KM ? countries[i].km : countries[i].en;
-			utf8proc_uint8_t *folded = NULL;
-
-			items[i].idx = i;
-			if (utf8proc_map((const utf8proc_uint8_t *)n, 0, &folded,
-					 UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_DECOMPOSE |
-						 UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK) < 0)
-				folded = NULL;
-			items[i].key = folded ? (char *)folded : strdup(n);
-		}
-		qsort(items, countries_count, sizeof *items, cmp_item);
-		for (i = 0; i < countries_count; i++) {
-			order[i] = items[i].idx;
-			free(items[i].key);
-			items[i].key = NULL;
-		}
-		country_order[l] = order;
-	}
-	free(items);
-}
 
 static const char *country_name(enum lang lang, const char *code)
 {
@@ -85,15 +29,14 @@ static const char *country_name(enum lang lang, const char *code)
 static void country_options(struct buf *out, enum lang lang, const char *selected)
 {
 	const char *any = view_message(lang, "admin.sigs.country.any");
+	const size_t *order = view_country_order(lang);
 	size_t i;
 
-	pthread_once(&country_once, country_order_init);
 	buf_puts(out, "<option value=\"\">");
 	html_escape(out, any, strlen(any));
 	buf_puts(out, "</option>");
 	for (i = 0; i < countries_count; i++) {
-		const struct country *c =
-			&countries[country_order[lang] ? country_order[lang][i] : i];
+		const struct country *c = &countries[order ? order[i] : i];
 		const char *n = lang == LANG_KM ? c->km : c->en;
 
 		buf_printf(out, "<option value=\"%s\"%s>", c->code,

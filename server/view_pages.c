@@ -309,6 +309,11 @@ int view_embed(struct buf *out, const struct view_env *env, enum lang lang)
 	return view_render_alone(out, "assets/embed.html", &c);
 }
 
+const size_t *view_country_order(enum lang lang)
+{
+	return (unsigned)lang < LANG_COUNT ? country_order[lang] : NULL;
+}
+
 int view_init(char *err, size_t errlen)
 {
 	int l;
