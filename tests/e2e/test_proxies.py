@@ -579,8 +579,16 @@ def exercise(t, px, srv, state):
     # Client errors.
     r = https(px, "GET", PROBE, a)
     t.eq(r.status, 404, "%s: unknown path: 404" % n)
-    r = https(px, "POST", "/sign", b, b"x=" + b"a" * 20000,
-              {"Content-Type": "application/x-www-form-urlencoded"})
+    # petitiond answers 413 from Content-Length and closes without reading
+    # the body; when the proxy is still sending it, the kernel may reset the
+    # connection before the proxy read the answer, and Caddy then reports
+    # 502. That race is the proxy's, not petitiond's answer: try up to three
+    # times, and require the 413.
+    for _ in range(3):
+        r = https(px, "POST", "/sign", b, b"x=" + b"a" * 20000,
+                  {"Content-Type": "application/x-www-form-urlencoded"})
+        if r.status != 502:
+            break
     t.eq(r.status, 413, "%s: 20 000-byte body: 413" % n)
     got = tls_raw(px, a, b"G@T " + PROBE.encode() + b" HTTP/1.1\r\nHost: " + NAME.encode()
                   + b"\r\nUser-Agent: " + UA.encode() + b"\r\n\r\n")
