@@ -450,7 +450,7 @@ static void row_copy_free(struct row_copy *c)
 		free(c->strs[i]);
 }
 
-static enum MHD_Result confirm_page(struct http_req *r, unsigned status,
+static enum MHD_Result delete_confirm_page(struct http_req *r, unsigned status,
 				    const struct store_sig_row *row, const char *missing_key,
 				    const struct list_args *la)
 {
@@ -493,15 +493,15 @@ enum MHD_Result moderation_delete_confirm(struct http_req *r)
 	if (list_args_query(r, &la) != 0)
 		memset(&la, 0, sizeof la);
 	if (id <= 0)
-		return confirm_page(r, HTTP_BAD_REQUEST, NULL, "admin.sigs.err.page", &la);
+		return delete_confirm_page(r, HTTP_BAD_REQUEST, NULL, "admin.sigs.err.page", &la);
 	found = store_sig_get(a->st, id, NULL, row_copy_cb, &c, err, sizeof err);
 	if (found < 0) {
 		log_warn("moderation: %s", err);
 		row_copy_free(&c);
 		return http_send_unavailable(r);
 	}
-	ret = found ? confirm_page(r, HTTP_OK, &c.row, NULL, &la)
-		    : confirm_page(r, HTTP_NOT_FOUND, NULL, "admin.sigdel.missing", &la);
+	ret = found ? delete_confirm_page(r, HTTP_OK, &c.row, NULL, &la)
+		    : delete_confirm_page(r, HTTP_NOT_FOUND, NULL, "admin.sigdel.missing", &la);
 	row_copy_free(&c);
 	return ret;
 }
@@ -684,7 +684,7 @@ enum MHD_Result moderation_delete_email(struct http_req *r)
 	n = form_email_norm(email, len, norm, sizeof norm);
 	if (n <= 0 || strchr(norm, '@') == NULL) {
 		form_kvs_free(&kvs);
-		return confirm_page(r, HTTP_UNPROCESSABLE, NULL, "admin.delete.bad", &none);
+		return delete_confirm_page(r, HTTP_UNPROCESSABLE, NULL, "admin.delete.bad", &none);
 	}
 	if (confirm != NULL && clen == 1 && confirm[0] == '1') {
 		form_kvs_free(&kvs);

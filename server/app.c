@@ -29,3 +29,12 @@ void app_env(struct app *a, struct view_env *env, enum route_id id)
 	env->life = app_life(a);
 	env->content = content_slot_get(a->texts);
 }
+
+int64_t app_mail_at(struct app *a, uint64_t client, int64_t now_ms)
+{
+	int64_t now = now_ms / 1000;
+
+	if (a->mail_ratelimit == NULL || ratelimit_take(a->mail_ratelimit, client, now_ms) == 0)
+		return now;
+	return now + APP_MAIL_DEFER_S;
+}

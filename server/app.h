@@ -47,7 +47,18 @@ struct app {
 	 * re-render when it moved. */
 	_Atomic uint64_t generation;
 	struct metrics *metrics;       /* metrics.c: the --metrics-bind daemon, start figures */
+	struct outbox *outbox;         /* outbox.c: the sender thread (NULL: none) */
+	struct ratelimit *mail_ratelimit; /* messages a client's requests may queue a minute */
 };
+
+/* email area: a client whose requests (signing, asking for a link) queued
+ * more than APP_MAIL_PER_MIN messages within a minute has the next ones
+ * wait APP_MAIL_DEFER_S in the outbox: a flood queues mail for later, it
+ * does not slow the signers, nor does it crowd out others' mail. */
+#define APP_MAIL_PER_MIN 5
+#define APP_MAIL_DEFER_S 600
+/* app.c: when a message asked for by client may leave (Unix seconds). */
+int64_t app_mail_at(struct app *a, uint64_t client, int64_t now_ms);
 
 /* Call after a change that public pages show (from any thread, typically
  * a handler once its writer task committed). */
@@ -86,6 +97,12 @@ enum MHD_Result static_qr(struct http_req *r);
 int sign_init(struct app *a);
 void sign_free(struct app *a);
 enum MHD_Result sign_post(struct http_req *r);
+
+/* confirm.c (email area): confirming and withdrawing a signature. */
+enum MHD_Result confirm_page(struct http_req *r);
+enum MHD_Result confirm_post(struct http_req *r);
+enum MHD_Result withdraw_page(struct http_req *r);
+enum MHD_Result withdraw_post(struct http_req *r);
 
 /* api.c: JSON for scripts and the health check. */
 enum MHD_Result api_stats(struct http_req *r);

@@ -25,6 +25,8 @@
 #include "cli_content.h"
 #include "cli_numbers.h"
 #include "cli_import.h"
+#include "cli_mail.h"
+#include "cli_seal.h"
 #include "auth.h"
 #include "clock.h"
 #include "priv.h"
@@ -674,6 +676,14 @@ int cli_run(const struct config *cfg)
 		return cli_delete(cfg);
 	if (strcmp(cfg->command, "import") == 0)
 		return cli_import(cfg);
+	if (strcmp(cfg->command, "mail-test") == 0)
+		return cli_mail_test(cfg);
+	if (strcmp(cfg->command, "keygen") == 0)
+		return cli_keygen(cfg);
+	if (strcmp(cfg->command, "unseal") == 0)
+		return cli_unseal(cfg);
+	if (strcmp(cfg->command, "seal") == 0)
+		return cli_seal(cfg);
 	fprintf(stderr, "petitiond: unknown command '%s' (see --help)\n", cfg->command);
 	return CLI_USAGE;
 }

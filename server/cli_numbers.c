@@ -69,8 +69,9 @@ int cli_export(const struct config *cfg)
 	struct audit_ctx a;
 	enum export_format fmt = EXPORT_CSV;
 	char err[CLI_NUM_ERR_BYTES], who[80], detail[160];
-	const char *keys[] = { "since", "until", "country", "source" };
-	const char *vals[] = { cfg->since, cfg->until, cfg->country, cfg->source };
+	const char *keys[] = { "since", "until", "country", "source", "confirmed" };
+	const char *vals[] = { cfg->since, cfg->until, cfg->country, cfg->source,
+			       cfg->confirmed_filter };
 	int64_t n = 0;
 	size_t i, used;
 	int rc;
@@ -82,6 +83,7 @@ int cli_export(const struct config *cfg)
 		return CLI_USAGE;
 	}
 	memset(&f, 0, sizeof f);
+	f.confirmed = -1;
 	used = (size_t)snprintf(detail, sizeof detail, "%s (command line)",
 				fmt == EXPORT_JSON ? "json" : "csv");
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {

@@ -23,7 +23,9 @@
 enum opt_kind { OPT_PORT, OPT_BIND, OPT_DB, OPT_TOKEN, OPT_GOAL, OPT_RATE, OPT_FILL,
 		OPT_URL, OPT_THREADS, OPT_TRUST, OPT_CERT, OPT_KEY, OPT_HSTS, OPT_PERIP,
 		OPT_PERNET, OPT_MAXCONN, OPT_PROXYPROTO,
-		OPT_USER, OPT_SESSION_IDLE, OPT_METRICS_BIND };
+		OPT_USER, OPT_SESSION_IDLE, OPT_METRICS_BIND, OPT_SMTP_URL, OPT_SMTP_PWFILE,
+		OPT_SMTP_CA, OPT_MAIL_FROM, OPT_CONFIRM, OPT_PENDING_DAYS, OPT_SEAL_KEY,
+		OPT_TIME_PRECISION, OPT_RETENTION };
 
 static const struct option_def {
 	const char *flag;  /* "port" for --port and PETITIOND_PORT */
@@ -50,6 +52,15 @@ static const struct option_def {
 	{ "hsts", OPT_HSTS, "SECONDS", "Strict-Transport-Security max-age (default: 31536000 with --tls-cert, else 0 = off; set it when the proxy serves HTTPS)" },
 	{ "user", OPT_USER, "NAME", "started as root: bind the port, then serve as this user and its groups (petitiond refuses to serve as root without it, unless PETITIOND_ALLOW_ROOT=1)" },
 	{ "metrics-bind", OPT_METRICS_BIND, "ADDR:PORT", "also answer GET /metrics (Prometheus) without credentials on this address, for a local Prometheus: 127.0.0.1:9464 or [::1]:9464 (default: none; /metrics on the main port always needs the admin token)" },
+	{ "smtp-url", OPT_SMTP_URL, "URL", "mail relay for confirmation and withdrawal mail: smtps://USER:PASS@HOST:465 (TLS from the start) or smtp://USER:PASS@HOST:587 (STARTTLS, required); the password may come from --smtp-password-file (default: no mail)" },
+	{ "smtp-password-file", OPT_SMTP_PWFILE, "FILE", "read the SMTP password from the first line of FILE (keeps it out of ps and unit files)" },
+	{ "smtp-ca-file", OPT_SMTP_CA, "FILE", "PEM certificates that sign the mail relay's certificate (default: the system's; the certificate is always checked)" },
+	{ "mail-from", OPT_MAIL_FROM, "ADDR", "sender of the mail: \"Name <address>\" or address (required with --smtp-url)" },
+	{ "confirm", OPT_CONFIRM, "required|off", "required: a signature counts only once the signer confirms it from an email (needs --smtp-url, --mail-from and --public-url); off: counted at once (default)" },
+	{ "pending-days", OPT_PENDING_DAYS, "N", "unconfirmed signatures are erased after N days (default 14)" },
+	{ "seal-key", OPT_SEAL_KEY, "FILE", "sealed mode: store names, emails and comments only as sealed boxes for the public key FILE (petitiond keygen); the server cannot open them" },
+	{ "time-precision", OPT_TIME_PRECISION, "hour|minute|second", "precision of the signing times kept (default hour)" },
+	{ "retention-days", OPT_RETENTION, "N", "erase the signers' names, emails and comments N days after the petition closes (default: keep; counts stay)" },
 	{ "admin-session-idle", OPT_SESSION_IDLE, "SECONDS", "an organizer signed in at /admin/login is signed out after this long without using the organizers' pages (default 43200 = 12 hours)" },
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -66,6 +77,7 @@ static const struct option_def {
 #define CMD_EMAIL 128u  /* delete: --email ADDRESS */
 #define CMD_SOURCE 256u   /* import: --source paper|event */
 #define CMD_ADDVALID 512u /* import: --add-valid */
+#define CMD_KEY 1024u     /* unseal, seal: --key FILE */
 
 static const struct command_def {
 	const char *name;
@@ -156,7 +168,8 @@ static const struct command_def {
 	  "  --country CC       signers from that country (ISO 3166-1 code, e.g. KH)\n"
 	  "  --updates          only signers who asked for news\n"
 	  "  --source S         only signatures collected online, on paper or at an event\n"
-	  "                     (online|paper|event)\n\n"
+	  "                     (online|paper|event)\n"
+	  "  --confirmed 1|0    only signatures confirmed by mail (1) or still waiting (0)\n\n"
 	  "Example: petitiond export --updates --format csv --db /var/lib/petitiond/petition.db > news.csv\n",
 	  CMD_FILTERS },
 	{ "stats", "[--json]",
@@ -199,6 +212,37 @@ static const struct command_def {
 	  "when nothing was written (an invalid row, an unreadable file, a database\n"
 	  "error), 2 on bad usage.\n",
 	  CMD_FILE | CMD_DRYRUN | CMD_SOURCE | CMD_ADDVALID },
+	{ "mail-test", "ADDRESS",
+	  "send a test message through the configured mail relay",
+	  "Sends one short test message to ADDRESS through --smtp-url as --mail-from,\n"
+	  "with the certificate checks the server makes, and prints what the relay\n"
+	  "answered. Use it to check the mail settings before --confirm required.\n"
+	  "Exits 0 when the relay accepted the message, 1 otherwise.\n",
+	  CMD_FILE },
+	{ "keygen", "OUT",
+	  "make a key pair for sealed mode (on an organizer's own computer)",
+	  "Writes a new key pair for sealed mode: OUT.public (give it to the server with\n"
+	  "--seal-key) and OUT.secret (mode 0600: keep it off the server; only it opens\n"
+	  "the sealed exports). Prints the key's fingerprint, to check that the server\n"
+	  "uses the right one. Refuses to replace existing files.\n",
+	  CMD_FILE },
+	{ "unseal", "--key FILE.secret < export.csv > plain.csv",
+	  "open a sealed export with the secret key (offline)",
+	  "Reads a CSV export made in sealed mode on standard input and writes it to\n"
+	  "standard output with the sealed cells (name, email, comment) opened with the\n"
+	  "secret key FILE.secret. Needs no database. A wrong key or a damaged cell\n"
+	  "stops it with an error and no output.\n\n"
+	  "  --key FILE   the secret key (petitiond keygen)\n",
+	  CMD_KEY },
+	{ "seal", "--key FILE.public [--db PATH]",
+	  "seal the names, emails and comments already in a database",
+	  "Converts the database (--db) to sealed mode in place: every signature's\n"
+	  "name, email and comment is replaced by a sealed box for FILE.public. Safe to\n"
+	  "interrupt at any moment and run again (it resumes; no row is lost or\n"
+	  "doubled). Then checkpoints and vacuums, so no clear text stays in the file.\n"
+	  "Needs the server stopped; start it again with --seal-key FILE.public.\n\n"
+	  "  --key FILE   the public key (petitiond keygen)\n",
+	  CMD_KEY },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -392,6 +436,57 @@ static void apply(struct config *cfg, const struct option_def *o, const char *v)
 		cfg->metrics_bind = v;
 		break;
 	}
+	case OPT_SMTP_URL:
+		if (strncmp(v, "smtp://", 7) != 0 && strncmp(v, "smtps://", 8) != 0)
+			bad(o->flag, "expected smtps://USER:PASS@HOST:465 or smtp://USER:PASS@HOST:587");
+		if (strpbrk(v, " \t\r\n") != NULL)
+			bad(o->flag, "must not contain spaces (percent-encode them: %20)");
+		cfg->smtp_url = v;
+		break;
+	case OPT_SMTP_PWFILE:
+	case OPT_SMTP_CA:
+	case OPT_SEAL_KEY:
+		if (access(v, R_OK) != 0)
+			bad(o->flag, "cannot read that file");
+		if (o->kind == OPT_SMTP_PWFILE)
+			cfg->smtp_password_file = v;
+		else if (o->kind == OPT_SMTP_CA)
+			cfg->smtp_ca_file = v;
+		else
+			cfg->seal_key = v;
+		break;
+	case OPT_MAIL_FROM: {
+		const char *at = strchr(v, '@');
+
+		if (at == NULL || strpbrk(v, "\r\n") != NULL || strlen(v) > 300)
+			bad(o->flag, "expected an address such as \"Petition <petition@example.org>\"");
+		cfg->mail_from = v;
+		break;
+	}
+	case OPT_CONFIRM:
+		if (strcmp(v, "required") == 0)
+			cfg->confirm = 1;
+		else if (strcmp(v, "off") == 0)
+			cfg->confirm = 0;
+		else
+			bad(o->flag, "expected required or off");
+		break;
+	case OPT_PENDING_DAYS:
+		cfg->pending_days = parse_long(o->flag, v, 1, 365);
+		break;
+	case OPT_TIME_PRECISION:
+		if (strcmp(v, "hour") == 0)
+			cfg->time_precision = 3600;
+		else if (strcmp(v, "minute") == 0)
+			cfg->time_precision = 60;
+		else if (strcmp(v, "second") == 0)
+			cfg->time_precision = 1;
+		else
+			bad(o->flag, "expected hour, minute or second");
+		break;
+	case OPT_RETENTION:
+		cfg->retention_days = parse_long(o->flag, v, 0, 36500);
+		break;
 	case OPT_USER: {
 		const struct passwd *pw = getpwnam(v);
 
@@ -459,9 +554,9 @@ static int command_flag(struct config *cfg, const struct command_def *cmd, const
 	}
 	if (cmd->flags & (CMD_FILTERS | CMD_EMAIL)) {
 		static const char *const names[] = { "format", "since", "until", "country",
-						     "source", "email" };
+						     "source", "email", "confirmed" };
 		const char **slots[] = { &cfg->format, &cfg->since, &cfg->until, &cfg->country,
-					 &cfg->source, &cfg->email };
+					 &cfg->source, &cfg->email, &cfg->confirmed_filter };
 		size_t j, n = strcspn(a, "=");
 
 		for (j = 0; j < sizeof names / sizeof names[0]; j++) {
@@ -478,6 +573,19 @@ static int command_flag(struct config *cfg, const struct command_def *cmd, const
 			}
 			return 1;
 		}
+	}
+	if ((cmd->flags & CMD_KEY) && (strcmp(a, "key") == 0 || strncmp(a, "key=", 4) == 0)) {
+		const char *v = a[3] == '=' ? a + 4 : NULL;
+
+		if (v == NULL) {
+			if (*k + 1 >= argc)
+				bad("key", "missing value");
+			v = argv[++*k];
+		}
+		if (access(v, R_OK) != 0)
+			bad("key", "cannot read that file");
+		cfg->key_file = v;
+		return 1;
 	}
 	if ((cmd->flags & CMD_URL) && (strcmp(a, "url") == 0 || strncmp(a, "url=", 4) == 0)) {
 		const char *v = a[3] == '=' ? a + 4 : NULL;
@@ -514,6 +622,9 @@ void config_load(struct config *cfg, int argc, char **argv)
 	cfg->trust_proxy = CONFIG_DEFAULT_TRUST;
 	cfg->listen_fd = -1;
 	cfg->admin_session_idle = CONFIG_DEFAULT_SESSION_IDLE;
+	cfg->pending_days = CONFIG_DEFAULT_PENDING_DAYS;
+	cfg->time_precision = 3600;
+	cfg->retention_days = -1;
 	allow_root = getenv("PETITIOND_ALLOW_ROOT");
 	cfg->allow_root = allow_root != NULL && strcmp(allow_root, "1") == 0;
 
@@ -598,6 +709,18 @@ void config_load(struct config *cfg, int argc, char **argv)
 			cmd->name, cmd->synopsis);
 		exit(2);
 	}
+	if (cmd && (cmd->flags & CMD_KEY) && cfg->key_file == NULL) {
+		fprintf(stderr, "petitiond: %s: missing --key FILE (petitiond %s %s)\n", cmd->name,
+			cmd->name, cmd->synopsis);
+		exit(2);
+	}
+	if (cfg->smtp_url != NULL && cfg->mail_from == NULL)
+		bad("mail-from", "--smtp-url needs --mail-from \"Name <address>\" (the sender of the mail)");
+	if (cfg->confirm && cfg->smtp_url == NULL)
+		bad("confirm", "required needs a mail relay: give --smtp-url and --mail-from "
+			       "(or --confirm off to count signatures without confirming them)");
+	if (cfg->confirm && cfg->public_url == NULL)
+		bad("confirm", "required needs --public-url: the links in the mail are built from it");
 	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
 		bad(cfg->tls_cert ? "tls-key" : "tls-cert", "--tls-cert and --tls-key go together");
 	if (cfg->hsts < 0)

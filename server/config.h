@@ -11,6 +11,7 @@
 					* carrier-grade NAT puts many phones on one address) */
 #define CONFIG_SUBNET_FACTOR 4        /* --per-subnet-limit default: this many addresses' worth */
 #define CONFIG_MAX_GOAL 1000000000L
+#define CONFIG_DEFAULT_PENDING_DAYS 14 /* unconfirmed signatures are kept this long */
 #define CONFIG_DEFAULT_SESSION_IDLE 43200 /* seconds an admin session lasts unused: 12 h */
 #define CONFIG_MAX_TRUSTED 16          /* CIDRs in --trust-proxy */
 /* A proxy on the same machine (Caddy, nginx) connects over loopback; nobody
@@ -57,10 +58,26 @@ struct config {
 	const char *country;     /* export --country CC */
 	const char *source;      /* export --source, import --source: online|paper|event */
 	int updates_only;        /* export --updates: only signers who want news */
+	const char *confirmed_filter; /* export --confirmed 1|0 (NULL: all) */
 	int json;                /* stats --json */
 	const char *email;       /* delete --email ADDRESS */
 	int add_valid;           /* import --add-valid: add the valid rows even when some are not */
 	const char *metrics_bind;/* --metrics-bind ADDR:PORT: GET /metrics open there */
+	/* email area: confirmation and withdrawal by mail (mail.c, outbox.c) */
+	const char *smtp_url;    /* smtp://host[:587] (STARTTLS required) or smtps://host[:465];
+				  * NULL: no mail */
+	const char *smtp_password_file; /* the SMTP password, first line of this file */
+	const char *smtp_ca_file;/* PEM CA bundle that signs the relay's certificate
+				  * (NULL: the system's) */
+	const char *mail_from;   /* "Name <address>" or "address" */
+	int confirm;             /* --confirm required (1) | off (0) */
+	long pending_days;       /* unconfirmed signatures are erased after this many days */
+	/* sealed area */
+	const char *seal_key;    /* --seal-key FILE.public: sealed mode; NULL: clear */
+	const char *key_file;    /* unseal --key FILE.secret, seal --key FILE.public */
+	long time_precision;     /* seconds signing times are rounded down to: 3600, 60, 1 */
+	long retention_days;     /* personal fields erased this many days after the
+				  * petition closes; -1: never */
 };
 
 /* Fills cfg from defaults, then the environment, then argv (flags win).

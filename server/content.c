@@ -24,6 +24,11 @@ const struct content_field_def content_fields[CONTENT_NFIELDS] = {
 	[CONTENT_EMAIL] = { "contact_email", CONTENT_KIND_EMAIL, CONTENT_EMAIL_MAX_BYTES, 1, 0 },
 	[CONTENT_SHARE] = { "share_text", CONTENT_KIND_LINE, CONTENT_LINE_MAX_CHARS, 0, 0 },
 	[CONTENT_THANKS] = { "thanks_text", CONTENT_KIND_LINE, CONTENT_LINE_MAX_CHARS, 0, 0 },
+	/* The mail (email area): plain text, kept as typed (line by line);
+	 * empty: the built-in sentence of the language. */
+	[CONTENT_MAIL_SUBJECT] = { "mail_subject", CONTENT_KIND_LINE, 120, 0, 0 },
+	[CONTENT_MAIL_CONFIRM] = { "mail_confirm", CONTENT_KIND_ADDRESS, CONTENT_BLOCK_MAX_CHARS, 0, 0 },
+	[CONTENT_MAIL_WITHDRAW] = { "mail_withdraw", CONTENT_KIND_ADDRESS, CONTENT_BLOCK_MAX_CHARS, 0, 0 },
 };
 
 void content_text_free(struct content_text *t)

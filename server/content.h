@@ -47,6 +47,9 @@ enum content_field {
 	CONTENT_EMAIL,
 	CONTENT_SHARE,
 	CONTENT_THANKS,
+	CONTENT_MAIL_SUBJECT, /* the subject of every mail to signers (neutral) */
+	CONTENT_MAIL_CONFIRM, /* plain text above the confirmation link */
+	CONTENT_MAIL_WITHDRAW,/* plain text above a withdrawal link */
 	CONTENT_NFIELDS
 };
 

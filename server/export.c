@@ -79,7 +79,7 @@ void export_row(struct buf *b, enum export_format fmt, const struct store_export
 			buf_puts(b, "null");
 		buf_puts(b, ",\"source\":");
 		export_json_string(b, row->source);
-		buf_putc(b, '}');
+		buf_printf(b, ",\"confirmed\":%s}", s->confirmed ? "true" : "false");
 		return;
 	}
 	csv_cell_int(b, s->id, 1);
@@ -93,6 +93,7 @@ void export_row(struct buf *b, enum export_format fmt, const struct store_export
 	/* Later columns are appended, never inserted (DESIGN.md). */
 	csv_cell(b, s->public_name, strlen(s->public_name), 0);
 	csv_cell(b, row->source, strlen(row->source), 0);
+	csv_cell_int(b, s->confirmed ? 1 : 0, 0);
 	buf_puts(b, CSV_EOL);
 }
 
@@ -176,17 +177,20 @@ static void export_free(void *cls)
 	free(e);
 }
 
-/* The filters from the query (since, until, country, updates, source) into
+/* The filters from the query (since, until, country, updates, source,
+ * confirmed) into
  * f, and a short description of them for the audit line (codes and dates
  * only, nothing of a signer). Returns 0 or -1 (a bad value). */
 static int read_filters(struct http_req *r, struct store_export_filter *f, char *detail,
 			size_t len)
 {
-	static const char *const keys[] = { "since", "until", "country", "updates", "source" };
+	static const char *const keys[] = { "since", "until", "country", "updates", "source",
+					    "confirmed" };
 	char err[128];
 	size_t i, used = strlen(detail);
 
 	memset(f, 0, sizeof *f);
+	f->confirmed = -1;
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		const char *v = http_query(r, keys[i]);
 
@@ -194,7 +198,7 @@ static int read_filters(struct http_req *r, struct store_export_filter *f, char 
 			continue;
 		if (store_export_filter_set(f, keys[i], v, err, sizeof err) != 0)
 			return -1;
-		if (i == 3 && !f->updates)
+		if ((i == 3 && !f->updates) || (i == 5 && f->confirmed < 0))
 			continue;
 		/* The value was checked: a date, a code or a word. */
 		if (used < len)

@@ -11,7 +11,7 @@ enum export_format { EXPORT_CSV, EXPORT_JSON };
 
 /* The contract's CSV columns, in order; later columns are appended, never
  * inserted (DESIGN.md). */
-#define EXPORT_CSV_HEADER "id,signed_at,name,email,country,comment,public,updates,public_name,source"
+#define EXPORT_CSV_HEADER "id,signed_at,name,email,country,comment,public,updates,public_name,source,confirmed"
 
 /* What comes before the first row: the CSV header (after a byte order
  * mark when bom is set) or "[". */

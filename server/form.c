@@ -1097,3 +1097,11 @@ int form_email_norm(const char *s, size_t n, char *out, size_t outlen)
 	out[n] = '\0';
 	return (int)n;
 }
+
+int form_email_valid(const char *s, size_t n)
+{
+	char norm[FORM_EMAIL_MAX_BYTES + 1];
+	int len = form_email_norm(s, n, norm, sizeof norm);
+
+	return len > 0 && email_valid(norm, (size_t)len);
+}

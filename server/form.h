@@ -182,6 +182,10 @@ int form_error_text(struct buf *out, const char *tmpl, const struct form_sig *si
  * check the address. Pure: any thread.
  */
 int form_email_norm(const char *s, size_t n, char *out, size_t outlen);
+/* 1 when s[0..n), trimmed as form_validate trims, is an address the
+ * signature form would take (at most 254 bytes, WHATWG grammar), else 0.
+ * Pure. */
+int form_email_valid(const char *s, size_t n);
 
 /* The value of a hexadecimal digit, or -1. */
 int form_hex_digit(unsigned char c);

@@ -21,6 +21,8 @@
 #include "http.h"
 #include "i18n.h"
 #include "log.h"
+#include "mail.h"
+#include "outbox.h"
 #include "priv.h"
 #include "store.h"
 #include "view.h"
@@ -163,6 +165,7 @@ static void app_free(struct app *a)
 	admin_life_free(a);
 	admin_content_free(a);
 	ratelimit_free(a->ratelimit);
+	ratelimit_free(a->mail_ratelimit);
 	writer_free(a->writer);
 	store_close(a->st);
 }
@@ -171,6 +174,7 @@ int main(int argc, char **argv)
 {
 	struct config cfg;
 	struct app app;
+	struct mail_config mail_cfg;
 	struct http_hooks hooks;
 	struct http_server *srv;
 	sigset_t sigs;
@@ -193,6 +197,24 @@ int main(int argc, char **argv)
 
 	memset(&app, 0, sizeof app);
 	app.cfg = &cfg;
+	/* email area: the relay's settings, checked (and the password file
+	 * read) before anything starts; libcurl set up before any thread. */
+	memset(&mail_cfg, 0, sizeof mail_cfg);
+	if (mail_global_init() != 0)
+		fatal("cannot set up libcurl");
+	if (cfg.smtp_url != NULL) {
+		char relay[256];
+
+		if (mail_config_init(&mail_cfg, &cfg, err, sizeof err) != 0)
+			fatal("mail: %s", err);
+		mail_relay_name(&mail_cfg, relay, sizeof relay);
+		if (cfg.public_url == NULL)
+			log_warn("mail: --smtp-url without --public-url: no mail can be sent (the "
+				 "links in it are built from --public-url)");
+		else
+			log_info("mail: through %s as %s; confirmation %s", relay, cfg.mail_from,
+				 cfg.confirm ? "required" : "off");
+	}
 	if (auth_client_key_init() != 0)
 		fatal("cannot read random bytes for the client key");
 	if (i18n_init(err, sizeof err) != 0)
@@ -208,10 +230,36 @@ int main(int argc, char **argv)
 	 * none, then loaded, before the writer starts and any page renders. */
 	if (admin_content_init(&app, err, sizeof err) != 0)
 		fatal("texts: %s", err);
-	if ((app.ratelimit = ratelimit_new(cfg.rate_limit)) == NULL)
+	if ((app.ratelimit = ratelimit_new(cfg.rate_limit)) == NULL ||
+	    (app.mail_ratelimit = ratelimit_new(APP_MAIL_PER_MIN)) == NULL)
 		fatal("out of memory");
+	/* email area: messages a stopped server was sending are not sent again
+	 * (at most once: outbox.h). */
+	{
+		int64_t unsure = 0;
+
+		if (store_outbox_reconcile(app.st, &unsure, err, sizeof err) != 0)
+			fatal("outbox: %s", err);
+		if (unsure > 0)
+			log_warn("outbox: %lld message(s) were being sent when the server stopped; "
+				 "they are not sent again (their signers can ask for a new one)",
+				 (long long)unsure);
+	}
 	if ((app.writer = writer_start(app.st)) == NULL)
 		fatal("cannot start the writer thread");
+	{
+		struct outbox_config oc;
+
+		memset(&oc, 0, sizeof oc);
+		oc.st = app.st;
+		oc.writer = app.writer;
+		oc.mail = cfg.smtp_url ? &mail_cfg : NULL;
+		oc.texts = app.texts;
+		oc.public_url = cfg.public_url;
+		oc.pending_days = cfg.pending_days;
+		if ((app.outbox = outbox_start(&oc, err, sizeof err)) == NULL)
+			fatal("%s", err);
+	}
 	if (view_init(err, sizeof err) != 0 || page_init(&app, err, sizeof err) != 0 ||
 	    static_init(&app, err, sizeof err) != 0)
 		fatal("pages: %s", err);
@@ -246,10 +294,15 @@ int main(int argc, char **argv)
 	log_info("stopping: finishing queued signatures");
 	http_quiesce(srv);
 	admin_stop(&app);
+	/* The sender first: it waits for the writer's tasks. */
+	outbox_stop(app.outbox);
+	app.outbox = NULL;
 	writer_stop(app.writer);
 	http_stop(srv);
 	metrics_stop(&app);
 	app_free(&app);
+	mail_config_free(&mail_cfg);
+	mail_global_cleanup();
 	log_info("stopped");
 	return 0;
 }

@@ -54,7 +54,11 @@
 	X(IMPORT, "GET", "/admin/import", ROUTE_F_ADMIN, admin_import_page) \
 	X(IMPORT_POST, "POST", "/admin/import", ROUTE_F_ADMIN | ROUTE_F_UPLOAD, admin_import_post) \
 	X(PRINT, "GET", "/admin/print", ROUTE_F_ADMIN, admin_print) \
-	X(METRICS, "GET", "/metrics", ROUTE_F_ADMIN, metrics_get)
+	X(METRICS, "GET", "/metrics", ROUTE_F_ADMIN, metrics_get) \
+	X(CONFIRM, "GET", "/confirm", 0, confirm_page) \
+	X(CONFIRM_POST, "POST", "/confirm", 0, confirm_post) \
+	X(WITHDRAW, "GET", "/withdraw", 0, withdraw_page) \
+	X(WITHDRAW_POST, "POST", "/withdraw", 0, withdraw_post)
 
 #define ROUTES_ID(id, method, path, flags, handler) ROUTE_##id,
 enum route_id { ROUTES(ROUTES_ID) ROUTE_COUNT };

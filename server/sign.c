@@ -25,6 +25,8 @@
 #include "clock.h"
 #include "form.h"
 #include "hdr.h"
+#include "outbox.h"
+#include "tz.h"
 
 /* Form tokens older than this are not taken as they are: the signer is
  * asked to press Sign again (the page was left open too long). */
@@ -197,6 +199,25 @@ static enum MHD_Result answer_resubmit(struct http_req *r, const struct form_sig
 	return answer_form(r, sig, token, VIEW_NOTICE_RESUBMIT);
 }
 
+/* The signing time as kept: only as precise as --time-precision (an hour
+ * by default: a leaked database with exact times could be matched against
+ * a provider's connection records), rounded down in the petition's time
+ * zone, so that the per-hour chart in that zone (a quarter-hour offset
+ * such as Kathmandu's too) puts each signature in the right hour. */
+static int64_t sign_time(struct app *a, int64_t t)
+{
+	const struct lifecycle *life = app_life(a);
+	int64_t p = a->cfg->time_precision > 0 ? a->cfg->time_precision : 1, off = 0;
+
+	if (p > 1 && life != NULL && life->tz != NULL) {
+		struct tzif_tm tm;
+
+		tz_local(life->tz, t, &tm);
+		off = tm.utoff;
+	}
+	return t - (((t + off) % p) + p) % p;
+}
+
 static int64_t now_s(void)
 {
 	return clock_now_ms() / 1000;
@@ -297,6 +318,8 @@ enum MHD_Result sign_post(struct http_req *r)
 			return http_send_unavailable(r);
 		if (s->pending.item.op == WRITER_BOT)
 			bots_refused_sync(a);
+		else if (s->pending.item.sig.mail)
+			outbox_kick(a->outbox);
 		return answer_ok(r, json);
 	}
 	/* Another site's page posting here is a forged mass submission (the
@@ -356,7 +379,7 @@ enum MHD_Result sign_post(struct http_req *r)
 		return http_submit(r, a->writer, &s->pending);
 	}
 	s->pending.item.op = WRITER_SIGN;
-	s->pending.item.sig.signed_at = now_ms / 1000;
+	s->pending.item.sig.signed_at = sign_time(a, now_ms / 1000);
 	s->pending.item.sig.name = s->sig.name;
 	s->pending.item.sig.email = s->sig.email;
 	s->pending.item.sig.email_norm = s->sig.email_norm;
@@ -365,5 +388,13 @@ enum MHD_Result sign_post(struct http_req *r)
 	s->pending.item.sig.public_name = s->sig.is_public ? s->sig.public_name : NULL;
 	s->pending.item.sig.is_public = s->sig.is_public;
 	s->pending.item.sig.updates = s->sig.updates;
+	/* email area: stored unconfirmed with a confirmation mail queued
+	 * (a repeated address: a new one, or a "signed already"), the same
+	 * answer either way. */
+	if (a->cfg->confirm) {
+		s->pending.item.sig.mail = 1;
+		s->pending.item.sig.lang = lang_code(r->lang);
+		s->pending.item.sig.mail_at = app_mail_at(a, http_client_id(r), now_ms);
+	}
 	return http_submit(r, a->writer, &s->pending);
 }

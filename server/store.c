@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "assets.h"
+#include "auth.h"
 #include "log.h"
 
 /* The migrations are the embedded assets named db/NNN_*.sql, in order
@@ -42,6 +43,7 @@ enum wstmt {
 	W_ROLLBACK,
 	W_INSERT,
 	W_TOUCH,
+	W_FIND,
 	W_COUNT_ADD,
 	W_DAILY_ADD,
 	W_COUNT,
@@ -58,8 +60,11 @@ static const char *const wsql[W_NSTMTS] = {
 	[W_COMMIT] = "COMMIT",
 	[W_ROLLBACK] = "ROLLBACK",
 	[W_INSERT] = "INSERT INTO signatures (signed_at, name, email, email_norm, country, comment,"
-		     " public, updates, public_name)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (email_norm) DO NOTHING",
+		     " public, updates, public_name, confirmed)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+		     " ON CONFLICT (email_norm) DO NOTHING",
+	/* The row of a repeated address, for the mail it asks for. */
+	[W_FIND] = "SELECT id, confirmed FROM signatures WHERE email_norm = ?1",
 	/* A repeated email rewrites its index entry (same key, same row): the
 	 * B-tree work and the page written that a new row's insert costs. */
 	[W_TOUCH] = "UPDATE signatures SET email_norm = email_norm WHERE email_norm = ?1",
@@ -91,7 +96,8 @@ static const char *const rsql[R_NSTMTS] = {
 	/* Walks the partial index signatures_public, newest first, skipping
 	 * the rows organizers hid (008_moderation.sql: a probe of a small
 	 * table's primary key per row). */
-	[R_RECENT] = "SELECT public_name, country FROM signatures s WHERE public = 1 AND NOT EXISTS"
+	[R_RECENT] = "SELECT public_name, country FROM signatures s WHERE public = 1"
+		     " AND confirmed = 1 AND NOT EXISTS"
 		     " (SELECT 1 FROM moderation m WHERE m.id = s.id AND m.state = 'hidden')"
 		     " ORDER BY id DESC LIMIT ?1",
 	[R_DAILY] = "SELECT day, n FROM daily ORDER BY day DESC LIMIT ?1",
@@ -109,7 +115,9 @@ struct store {
 	pthread_mutex_t rlock;
 	sqlite3 *r;
 	sqlite3_stmt *rs[R_NSTMTS];
+	sqlite3_stmt *mail[STORE_MAIL_NSTMTS]; /* store_mail.c's */
 };
+
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
@@ -366,6 +374,8 @@ void store_close(struct store *st)
 		sqlite3_finalize(st->ws[i]);
 	for (i = 0; i < R_NSTMTS; i++)
 		sqlite3_finalize(st->rs[i]);
+	for (i = 0; i < STORE_MAIL_NSTMTS; i++)
+		sqlite3_finalize(st->mail[i]);
 	sqlite3_close(st->r);
 	if (st->w) {
 		/* A clean close checkpoints and removes the WAL file. */
@@ -483,20 +493,285 @@ done:
 	return ret;
 }
 
+/* ---- email area: the mail a signing asks for (store_add_batch), and the
+ * helpers store_mail.c shares. Here, not in store_mail.c, so that this file
+ * calls no other file of the store (no cycle among them). ---- */
+
+/* The statements of the signing path, kept prepared (store_mail_stmts). */
+enum {
+	M_QUOTA_GET,
+	M_QUOTA_SET,
+	M_TOKEN_ADD,
+	M_OUTBOX_ADD,
+	M_OUTBOX_SIZE,
+	M_COUNTER_ADD,
+	M_SIG_BY_EMAIL,
+	M_NSTMTS
+};
+_Static_assert(M_NSTMTS <= STORE_MAIL_NSTMTS, "store_int.h: STORE_MAIL_NSTMTS too small");
+
+static const char *const msql[M_NSTMTS] = {
+	[M_QUOTA_GET] = "SELECT day, n FROM mail_quota WHERE sig_id = ?1",
+	[M_QUOTA_SET] = "INSERT INTO mail_quota (sig_id, day, n) VALUES (?1, ?2, ?3)"
+			" ON CONFLICT (sig_id) DO UPDATE SET day = excluded.day, n = excluded.n",
+	[M_TOKEN_ADD] = "INSERT OR REPLACE INTO mail_tokens (hash, sig_id, purpose, expires_at)"
+			" VALUES (?1, ?2, ?3, ?4)",
+	[M_OUTBOX_ADD] = "INSERT INTO outbox (sig_id, created_at, kind, lang, rcpt, domain, token,"
+			 " code, wtoken, next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[M_OUTBOX_SIZE] = "SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT ?1)",
+	[M_COUNTER_ADD] = "UPDATE counters SET value = max(value + ?1, 0) WHERE name = ?2",
+	[M_SIG_BY_EMAIL] = "SELECT id, confirmed FROM signatures WHERE email_norm = ?1",
+};
+
+static sqlite3_stmt *mstmt(struct store *st, int which)
+{
+	sqlite3_stmt **ms = st->mail;
+
+	if (ms[which] == NULL) {
+		if (sqlite3_prepare_v3(st->w, msql[which], -1, SQLITE_PREPARE_PERSISTENT, &ms[which],
+				       NULL) != SQLITE_OK)
+			return NULL;
+	}
+	return ms[which];
+}
+
+/* Steps s once and resets it: 0 (done or a row), -1. */
+static int mstep(sqlite3_stmt *s)
+{
+	int rc;
+
+	if (s == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+int store_mail_counter(struct store *st, const char *name, int64_t delta)
+{
+	sqlite3_stmt *s = mstmt(st, M_COUNTER_ADD);
+
+	if (s == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, delta);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	return mstep(s);
+}
+
+void store_mail_hash(char out[65], int what, const char *token)
+{
+	char buf[96];
+	size_t n = 0;
+	const char *p;
+
+	if (what == 'c') {
+		/* A code as typed: any case, spaces and dashes anywhere. */
+		memcpy(buf, "code:", 5);
+		n = 5;
+		for (p = token; *p && n < sizeof buf - 1; p++) {
+			char ch = *p;
+
+			if (ch == ' ' || ch == '-' || ch == '\t')
+				continue;
+			if (ch >= 'a' && ch <= 'z')
+				ch = (char)(ch - 32);
+			buf[n++] = ch;
+		}
+	} else {
+		n = (size_t)snprintf(buf, sizeof buf, "link:%s", token);
+		if (n >= sizeof buf)
+			n = sizeof buf - 1;
+	}
+	auth_sha256_hex(out, buf, n);
+}
+
+/* A new link token: 32 random bytes as base64url without padding (43
+ * characters). 0 or -1. */
+static int new_token(char out[STORE_TOKEN_MAX])
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char r[33];
+	size_t i, o = 0;
+
+	if (auth_random(r, 32) != 0)
+		return -1;
+	r[32] = 0;
+	for (i = 0; i < 33; i += 3) {
+		uint32_t v = (uint32_t)r[i] << 16 | (uint32_t)r[i + 1] << 8 | r[i + 2];
+
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = b64[v >> 6 & 63];
+		out[o++] = b64[v & 63];
+	}
+	out[43] = '\0'; /* 256 bits: 42 whole characters and 4 bits */
+	return 0;
+}
+
+/* A new code: ten characters from an alphabet without look-alikes (no 0/O,
+ * 1/I/L), 50 bits, shown as XXXXX-XXXXX. 0 or -1. */
+static int new_code(char out[STORE_CODE_MAX])
+{
+	static const char alpha[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"; /* 31 */
+	unsigned char r[10];
+	size_t i, o = 0;
+
+	/* 32 symbols would be even; 31 with rejection keeps them uniform. */
+	for (i = 0; i < 10;) {
+		if (auth_random(r, 1) != 0)
+			return -1;
+		if (r[0] >= 248)
+			continue;
+		out[o++] = alpha[r[0] % 31];
+		if (++i == 5)
+			out[o++] = '-';
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static void domain_of(const char *addr, char *out, size_t outlen)
+{
+	const char *at = strrchr(addr, '@');
+	size_t i = 0;
+
+	if (at != NULL)
+		for (at++; *at && i + 1 < outlen; at++)
+			out[i++] = (char)(*at >= 'A' && *at <= 'Z' ? *at + 32 : *at);
+	out[i] = '\0';
+}
+
+/* Adds token (its hash) for sig_id with purpose (1 confirm, 2 withdraw),
+ * valid until expires. */
+static int token_add(struct store *st, const char *token, int what, int64_t sig_id, int purpose,
+		     int64_t expires)
+{
+	sqlite3_stmt *s = mstmt(st, M_TOKEN_ADD);
+	char h[65];
+
+	if (s == NULL)
+		return -1;
+	store_mail_hash(h, what, token);
+	sqlite3_bind_text(s, 1, h, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, sig_id);
+	sqlite3_bind_int(s, 3, purpose);
+	sqlite3_bind_int64(s, 4, expires);
+	return mstep(s);
+}
+
+/* Takes one message from the address's daily quota: 1 allowed, 0 spent,
+ * -1 error. The row is written either way. */
+int store_mail_quota_take(struct store *st, int64_t sig_id, int64_t now)
+{
+	sqlite3_stmt *g = mstmt(st, M_QUOTA_GET), *s = mstmt(st, M_QUOTA_SET);
+	int64_t day = now / 86400, n = 0;
+	int rc, ok;
+
+	if (g == NULL || s == NULL)
+		return -1;
+	sqlite3_bind_int64(g, 1, sig_id);
+	rc = sqlite3_step(g);
+	if (rc == SQLITE_ROW && sqlite3_column_int64(g, 0) == day)
+		n = sqlite3_column_int64(g, 1);
+	sqlite3_reset(g);
+	sqlite3_clear_bindings(g);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	ok = n < STORE_MAIL_PER_DAY;
+	sqlite3_bind_int64(s, 1, sig_id);
+	sqlite3_bind_int64(s, 2, day);
+	sqlite3_bind_int64(s, 3, ok ? n + 1 : n);
+	if (mstep(s) != 0)
+		return -1;
+	return ok;
+}
+
+/* Queues a message of kind to rcpt for sig_id, with fresh tokens: kind
+ * CONFIRM a confirmation link, its code and a withdrawal link; WITHDRAW
+ * and ALREADY a withdrawal link. The outbox full: nothing queued, counted
+ * in 'mail_skipped'. */
+int store_mail_queue(struct store *st, int64_t sig_id, enum store_mail_kind kind,
+		     const char *rcpt, const char *lang, int64_t now, int64_t mail_at)
+{
+	sqlite3_stmt *size = mstmt(st, M_OUTBOX_SIZE), *s = mstmt(st, M_OUTBOX_ADD);
+	char token[STORE_TOKEN_MAX], code[STORE_CODE_MAX] = "", wtoken[STORE_TOKEN_MAX] = "";
+	char domain[STORE_MAIL_ADDR_MAX];
+	int64_t expires = now + STORE_TOKEN_TTL_S, waiting = 0;
+
+	if (size == NULL || s == NULL)
+		return -1;
+	sqlite3_bind_int64(size, 1, STORE_OUTBOX_MAX);
+	if (sqlite3_step(size) == SQLITE_ROW)
+		waiting = sqlite3_column_int64(size, 0);
+	sqlite3_reset(size);
+	sqlite3_clear_bindings(size);
+	if (waiting >= STORE_OUTBOX_MAX)
+		return store_mail_counter(st, "mail_skipped", 1);
+	if (new_token(token) != 0)
+		return -1;
+	if (kind == STORE_MAIL_CONFIRM) {
+		if (new_code(code) != 0 || new_token(wtoken) != 0 ||
+		    token_add(st, token, 'l', sig_id, 1, expires) != 0 ||
+		    token_add(st, code, 'c', sig_id, 1, expires) != 0 ||
+		    token_add(st, wtoken, 'l', sig_id, 2, expires) != 0)
+			return -1;
+	} else if (token_add(st, token, 'l', sig_id, 2, expires) != 0) {
+		return -1;
+	}
+	domain_of(rcpt, domain, sizeof domain);
+	sqlite3_bind_int64(s, 1, sig_id);
+	sqlite3_bind_int64(s, 2, now);
+	sqlite3_bind_int(s, 3, (int)kind);
+	sqlite3_bind_text(s, 4, lang ? lang : "en", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, rcpt, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, domain, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 7, token, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 8, code, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 9, wtoken, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 10, mail_at > now ? mail_at : now);
+	return mstep(s);
+}
+
+int store_mail_on_sign(struct store *st, const struct store_sig *sig, int64_t id, int confirmed,
+		       int64_t now, char *err, size_t errlen)
+{
+	int q = store_mail_quota_take(st, id, now);
+
+	if (q < 0 ||
+	    (q > 0 && store_mail_queue(st, id, confirmed ? STORE_MAIL_ALREADY : STORE_MAIL_CONFIRM, sig->email,
+			    sig->lang, now, sig->mail_at) != 0) ||
+	    (q == 0 && store_mail_counter(st, "mail_skipped", 1) != 0)) {
+		werr(st, "queueing a confirmation mail", err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
 int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n, int64_t nbots,
 		    unsigned char *inserted, int64_t *count, int64_t *bots, char *err,
 		    size_t errlen)
 {
-	sqlite3_stmt *ins = st->ws[W_INSERT], *touch = st->ws[W_TOUCH];
-	int64_t added = 0, day_added = 0, day_t = 0, npublic = 0, nupdates = 0;
+	sqlite3_stmt *ins = st->ws[W_INSERT], *touch = st->ws[W_TOUCH], *find = st->ws[W_FIND];
+	int64_t added = 0, day_added = 0, day_t = 0, npublic = 0, nupdates = 0, npending = 0;
+	int64_t now = (int64_t)time(NULL);
+	unsigned char counted[STORE_BATCH_MAX];
 	size_t i;
 
+	if (n > sizeof counted) {
+		snprintf(err, errlen, "adding signatures: a batch of %zu is over %zu", n,
+			 sizeof counted);
+		return -1;
+	}
 	if (step_done(st->ws[W_BEGIN]) != 0)
 		goto fail;
 	for (i = 0; i < n; i++) {
 		const struct store_sig *s = &sigs[i];
-		int rc;
+		int64_t id = 0;
+		int rc, confirmed = 1;
 
+		counted[i] = 0;
 		sqlite3_bind_int64(ins, 1, s->signed_at);
 		sqlite3_bind_text(ins, 2, s->name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(ins, 3, s->email, -1, SQLITE_STATIC);
@@ -511,21 +786,48 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n, in
 			sqlite3_bind_text(ins, 9, s->public_name, -1, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(ins, 9);
+		/* With confirmation by mail a new row waits for its signer. */
+		sqlite3_bind_int(ins, 10, s->mail ? 0 : 1);
 		rc = sqlite3_step(ins);
 		sqlite3_reset(ins);
 		sqlite3_clear_bindings(ins);
 		if (rc != SQLITE_DONE)
 			goto fail;
 		inserted[i] = sqlite3_changes(st->w) > 0;
-		if (!inserted[i]) {
+		if (inserted[i]) {
+			id = sqlite3_last_insert_rowid(st->w);
+			confirmed = !s->mail;
+		} else {
 			/* Already signed: the same kind of work as a new row. */
 			sqlite3_bind_text(touch, 1, s->email_norm, -1, SQLITE_STATIC);
 			rc = step_done(touch);
 			sqlite3_clear_bindings(touch);
 			if (rc != 0)
 				goto fail;
+		}
+		if (s->mail) {
+			/* Found again either way (the row just inserted, or the
+			 * one signed before), so both take the same steps. */
+			sqlite3_bind_text(find, 1, s->email_norm, -1, SQLITE_STATIC);
+			rc = sqlite3_step(find);
+			if (rc == SQLITE_ROW) {
+				id = sqlite3_column_int64(find, 0);
+				confirmed = sqlite3_column_int(find, 1);
+			}
+			sqlite3_reset(find);
+			sqlite3_clear_bindings(find);
+			if (rc != SQLITE_ROW)
+				goto fail;
+			if (store_mail_on_sign(st, s, id, confirmed, now, err, errlen) != 0)
+				goto fail_reported;
+		}
+		if (!inserted[i])
+			continue;
+		if (s->mail) {
+			npending++;
 			continue;
 		}
+		counted[i] = 1;
 		added++;
 		npublic += s->is_public != 0;
 		nupdates += s->updates != 0;
@@ -543,7 +845,8 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n, in
 	/* Every batch writes: 'accepted' grows by every submission, new or
 	 * repeated, so no commit is an empty one that skips the sync. */
 	if ((n > 0 && counter_add(st, "accepted", (int64_t)n) != 0) ||
-	    (nbots > 0 && counter_add(st, "bots_refused", nbots) != 0))
+	    (nbots > 0 && counter_add(st, "bots_refused", nbots) != 0) ||
+	    (npending > 0 && counter_add(st, "pending", npending) != 0))
 		goto fail;
 	if (added > 0) {
 		if (counter_add(st, "signatures", added) != 0 ||
@@ -556,9 +859,10 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n, in
 			goto fail;
 	}
 	/* charts: the per-quarter-hour and per-country aggregates, for every
-	 * submission of the batch (store_charts.c). */
-	if (store_agg_batch(st, sigs, n, inserted, err, errlen) != 0)
-		goto fail_agg;
+	 * submission of the batch (store_charts.c); an unconfirmed row adds 0
+	 * until it is confirmed (store_mail_confirm). */
+	if (store_agg_batch(st, sigs, n, counted, err, errlen) != 0)
+		goto fail_reported;
 	if (step_done(st->ws[W_COMMIT]) != 0)
 		goto fail;
 	if (count != NULL)
@@ -568,7 +872,7 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n, in
 	return 0;
 fail:
 	werr(st, "adding signatures", err, errlen);
-fail_agg:
+fail_reported:
 	/* Also when COMMIT itself failed (disk full, I/O error): the transaction
 	 * may still be open; ROLLBACK ends it and nothing of the batch remains. */
 	if (!sqlite3_get_autocommit(st->w))

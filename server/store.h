@@ -15,6 +15,10 @@
 
 struct store;
 
+/* Most signatures store_add_batch takes at once (the writer's batches are
+ * smaller: WRITER_MAX_BATCH). */
+#define STORE_BATCH_MAX 1024
+
 /* One signature, as written and as read back. Strings are NUL-terminated
  * UTF-8, owned by the caller when writing and by the cursor when reading
  * (valid until the next row is read). */
@@ -34,6 +38,17 @@ struct store_sig {
 	const char *source; /* 'online', 'paper' or 'event' (db/010_source.sql);
 			     * NULL when writing: 'online' (store_add_batch
 			     * always writes 'online') */
+	int confirmed;      /* on read: 1 counts, 0 waits for its signer's
+			     * confirmation (db/011_confirm.sql) */
+	/* email area, when writing with store_add_batch: mail 1 (--confirm
+	 * required) stores a new row unconfirmed and queues a confirmation
+	 * mail to email in lang; a repeated address gets a new confirmation
+	 * (unconfirmed) or a withdrawal link (confirmed), at most
+	 * STORE_MAIL_PER_DAY a day, queued to leave at mail_at (Unix seconds;
+	 * 0: at once). Either way the same rows are written. */
+	int mail;
+	const char *lang;
+	int64_t mail_at;
 };
 
 /* Opens (creating if needed) the database at path in WAL mode and brings its
@@ -73,6 +88,7 @@ struct store_deletion {
 	int64_t id;             /* in: the row; 0: find it by email_norm */
 	const char *email_norm; /* in: the duplicate key, when id is 0 */
 	const char *admin;      /* in: the organizer, for the audit line; NULL: none */
+	const char *action;     /* in: the audit line's action; NULL: "delete" */
 	int64_t at;             /* in: the audit line's time, Unix seconds */
 	int64_t deleted_id;     /* out: the row deleted; 0 when none matched */
 	int64_t count;          /* out: the new total */
@@ -527,11 +543,15 @@ struct store_export_filter {
 	char country[3];  /* ISO 3166-1 alpha-2, upper case; "": any */
 	int updates;      /* 1: only signers who asked for news */
 	char source[STORE_SOURCE_MAX]; /* "online", "paper", "event"; "": any */
+	int confirmed;    /* 1: confirmed only, 0: unconfirmed only, -1: all
+			   * (STORE_EXPORT_FILTER_INIT sets -1) */
 };
+#define STORE_EXPORT_FILTER_INIT { .confirmed = -1 }
 /* Sets one filter from its text, as the command line's flags and the
  * export's query parameters give it: key "since" or "until" (YYYY-MM-DD,
  * a UTC day; "until" includes its day), "country" (two ASCII letters, any
- * case), "updates" ("1" on, "0" or "" off), "source" (online|paper|event).
+ * case), "updates" ("1" on, "0" or "" off), "source" (online|paper|event),
+ * "confirmed" ("1", "0", "": all).
  * Pure. Returns 0, or -1 with a message for a person in err (the value is
  * not echoed). */
 int store_export_filter_set(struct store_export_filter *f, const char *key, const char *value,
@@ -608,5 +628,142 @@ int store_import_file(const char *path, const struct store_sig *sigs, size_t n,
  * index of db/010_source.sql: as many steps as such rows). Any thread.
  * Returns 0 or -1. */
 int store_source_counts(struct store *st, int64_t *paper, int64_t *event);
+
+/* store_mail.c (email area): confirmation and withdrawal by mail, and the
+ * outbox (db/011_confirm.sql). */
+enum store_mail_kind {
+	STORE_MAIL_CONFIRM = 1,  /* confirm your signature (link, code, withdrawal link) */
+	STORE_MAIL_WITHDRAW = 2, /* a link that withdraws your signature */
+	STORE_MAIL_ALREADY = 3   /* this address has signed already (withdrawal link) */
+};
+#define STORE_MAIL_PER_DAY 3           /* messages to one signature's address a UTC day */
+#define STORE_TOKEN_TTL_S (7 * 86400)  /* links and codes are valid this long */
+#define STORE_OUTBOX_MAX 100000        /* waiting messages; past this new ones are skipped */
+#define STORE_TOKEN_MAX 48             /* a link token: 43 base64url characters and a NUL */
+#define STORE_CODE_MAX 16              /* a code: "XXXXX-XXXXX" and a NUL */
+#define STORE_MAIL_ADDR_MAX 256
+/* What a link or a code is worth. */
+enum store_token_status {
+	STORE_TOKEN_OK = 0,      /* valid: done now (confirmed, withdrawn) / can be done */
+	STORE_TOKEN_ALREADY = 1, /* confirm: the signature was confirmed already */
+	STORE_TOKEN_BAD = 2      /* unknown, used, expired, or its signature is gone */
+};
+/* The hash under which a link token (purpose 'l') or a typed code ('c',
+ * any case, spaces and dashes ignored) is stored: hex SHA-256. Pure. */
+void store_mail_hash(char out[65], int what, const char *token);
+/* Confirms the signature of the confirmation link or code with hash h: it
+ * counts from now (counters, per-day and chart figures, the public list)
+ * and every confirmation token of it is used up. *status says what it was;
+ * *count the new total. Writer thread. Returns 0, or -1 with err. */
+int store_mail_confirm(struct store *st, const char *h, int64_t now,
+		       enum store_token_status *status, int64_t *count, char *err, size_t errlen);
+/* What a withdrawal link (hash h) would remove, for the page that asks to
+ * confirm it: STORE_TOKEN_OK with name (malloc'd, free it), country,
+ * signed_at and confirmed filled; STORE_TOKEN_BAD; or -1 on error. Any
+ * thread (read connection). */
+struct store_mail_sig {
+	char *name;
+	char country[3];
+	int64_t signed_at;
+	int confirmed;
+};
+int store_mail_withdrawal(struct store *st, const char *h, int64_t now, struct store_mail_sig *out);
+/* Withdraws the signature of the withdrawal link with hash h: erased like
+ * an organizer's deletion (store_delete_sig) with the audit line
+ * "withdraw" naming the row number only. Writer thread. 0 (see *status,
+ * *count), or -1 with err. */
+int store_mail_withdraw(struct store *st, const char *h, int64_t now,
+			enum store_token_status *status, int64_t *count, char *err, size_t errlen);
+/* A signer asks by address for a new confirmation link (want
+ * STORE_MAIL_CONFIRM: an unconfirmed signature gets one, a confirmed one a
+ * "signed already" message) or for a withdrawal link (STORE_MAIL_WITHDRAW).
+ * Queued only when the address signed and its daily quota allows; the
+ * same rows are written either way (the counter 'mail_requests'), so the
+ * answer cannot tell whether the address signed. Writer thread. */
+int store_mail_request(struct store *st, const char *email, const char *email_norm,
+		       enum store_mail_kind want, const char *lang, int64_t now, int64_t mail_at,
+		       char *err, size_t errlen);
+/* One message to send, as claimed from the outbox. */
+struct store_outbox_row {
+	int64_t id, sig_id, created_at;
+	int kind, attempts;
+	char lang[8];
+	char rcpt[STORE_MAIL_ADDR_MAX], domain[STORE_MAIL_ADDR_MAX];
+	char token[STORE_TOKEN_MAX], code[STORE_CODE_MAX], wtoken[STORE_TOKEN_MAX];
+};
+/* At start, before the writer runs: rows left 'being sent' by a server that
+ * stopped while sending are deleted unsent (at most once), counted in
+ * 'mail_unsure'; *n says how many. Returns 0 or -1 (err). */
+int store_outbox_reconcile(struct store *st, int64_t *n, char *err, size_t errlen);
+/* Claims the oldest waiting message due at now whose domain domain_ok()
+ * allows (1): marks it 'being sent' (committed before it is sent) and
+ * copies it into row. Returns 1 claimed, 0 none due (*next_due: the
+ * earliest next_at of a waiting one, 0 none), -1 on error. Writer thread. */
+int store_outbox_claim(struct store *st, int64_t now,
+		       int (*domain_ok)(void *ctx, const char *domain), void *ctx,
+		       struct store_outbox_row *row, int64_t *next_due, char *err, size_t errlen);
+/* What came of a claimed message: result 0 sent (the row is deleted, the
+ * address and the tokens with it; 'mail_sent'), 1 try again at retry_at
+ * (back to waiting, with why), 2 given up (deleted; 'mail_failed'). Writer
+ * thread. Returns 0 or -1. */
+int store_outbox_done(struct store *st, int64_t id, int result, int64_t retry_at,
+		      const char *why, char *err, size_t errlen);
+/* The figures of the dashboard. Any thread (read connection). */
+struct store_mail_stats {
+	int64_t queued, sending, oldest_at; /* oldest_at: created_at of the oldest waiting, 0 none */
+	int64_t sent, failed, unsure, skipped, pending, confirmed;
+	char last_error[160];
+};
+int store_mail_stats(struct store *st, struct store_mail_stats *out);
+/* Housekeeping: deletes expired links and codes, old quota rows, and
+ * erases unconfirmed signatures signed before pending_before (at most max
+ * of them; *purged says how many, with an audit line "purge"). Writer
+ * thread. Returns 0 or -1. */
+int store_mail_purge(struct store *st, int64_t now, int64_t pending_before, int max,
+		     int64_t *purged, char *err, size_t errlen);
+
+/* store_seal.c (sealed area): converting a database to sealed mode in
+ * place, and whether it is sealed. Settings kept: 'seal_hash_key' (hex of
+ * the 32-byte key of the duplicate key's hash), 'seal_fingerprint' (the
+ * public key's, seal.h), 'seal_unfinished' (present while a conversion has
+ * begun and not finished: rows may still be clear). */
+struct seal_public;
+#define STORE_SEAL_BATCH 500 /* rows per transaction of store_seal_convert */
+struct store_seal_totals {
+	int64_t total;   /* signatures in the database */
+	int64_t sealed;  /* rows this run sealed */
+	int64_t already; /* rows found sealed (an interrupted run's, or signed sealed) */
+	int64_t hashed;  /* duplicate keys replaced by their keyed hash (paper rows
+			  * without an address keep '#' || id) */
+	int64_t batches; /* transactions committed */
+	int64_t outbox;  /* messages waiting in the outbox: they keep their
+			  * address until sent (the mail needs it) */
+	int created;     /* this run made the hash key (the database was clear) */
+};
+/* Seals every signature's name, email and comment (sealed boxes for k; an
+ * empty email or comment stays '') and replaces its duplicate key by
+ * seal_email_hash, in transactions of STORE_SEAL_BATCH rows. The first
+ * transaction also makes the hash key when there is none, stores k's
+ * fingerprint, refuses a database sealed for another key ("sealed for
+ * another key", nothing changed), and empties the search index (it holds
+ * the names' words; its watermark goes to 0). A row is sealed whole or not
+ * at all (its sealed name marks it), so a run killed at any moment (kill
+ * -9) and run again loses, doubles and seals twice nothing. Then an audit
+ * line "seal" (admin "cli"; counts and the fingerprint only), and, with
+ * secure_delete on, WAL checkpoint (TRUNCATE), VACUUM, checkpoint
+ * (TRUNCATE): no clear text stays in the file or the WAL. progress (or
+ * NULL) is called after each batch with the rows gone through. Fills *tot.
+ * Returns 0, or -1 with the reason in err. Needs the store opened with
+ * store_open (its lock: no server running) and nothing else reading it. */
+int store_seal_convert(struct store *st, const struct seal_public *k, int64_t at,
+		       void (*progress)(void *ctx, int64_t done, int64_t total), void *ctx,
+		       struct store_seal_totals *tot, char *err, size_t errlen);
+/* 1 when the database is sealed (fp: its key's fingerprint, SEAL_FP_MAX
+ * bytes; key: the hash key, SEAL_HASH_KEY_BYTES), 0 when it is not, -1 on
+ * error or damaged settings. Start-up only (writer connection). */
+int store_seal_state(struct store *st, char *fp, unsigned char *key);
+/* 1 when a conversion was interrupted (run `petitiond seal` again: rows
+ * may be clear, free pages may hold clear text), else 0. Start-up only. */
+int store_seal_unfinished(struct store *st);
 
 #endif

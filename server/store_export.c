@@ -15,6 +15,7 @@ struct store_export {
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	int has_source;
+	int has_confirmed;
 };
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
@@ -105,6 +106,15 @@ int store_export_filter_set(struct store_export_filter *f, const char *key, cons
 		snprintf(f->source, sizeof f->source, "%s", value);
 		return 0;
 	}
+	if (strcmp(key, "confirmed") == 0) {
+		/* "1": confirmed only, "0": unconfirmed only, "": all. */
+		if (strcmp(value, "1") != 0 && strcmp(value, "0") != 0 && value[0] != '\0') {
+			snprintf(err, errlen, "confirmed: expected 1 or 0");
+			return -1;
+		}
+		f->confirmed = value[0] == '\0' ? -1 : value[0] - '0';
+		return 0;
+	}
 	snprintf(err, errlen, "unknown filter");
 	return -1;
 }
@@ -124,15 +134,19 @@ static int open_ro(sqlite3 **db, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* 1 when the table signatures has the column source (010_source.sql). */
-static int has_source(sqlite3 *db)
+/* 1 when the table signatures has the column col (source: 010_source.sql,
+ * confirmed: 011_confirm.sql): a database of an older version, read by
+ * `petitiond export` before a server migrated it. */
+static int has_column(sqlite3 *db, const char *col)
 {
 	sqlite3_stmt *s = NULL;
 	int yes = 0;
 
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('signatures')"
-				   " WHERE name = 'source'", -1, &s, NULL) == SQLITE_OK)
+				   " WHERE name = ?1", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, col, -1, SQLITE_STATIC);
 		yes = sqlite3_step(s) == SQLITE_ROW;
+	}
 	sqlite3_finalize(s);
 	return yes;
 }
@@ -159,22 +173,26 @@ struct store_export *store_export_open(struct store *st, const char *path,
 		goto fail;
 	/* Reading the schema starts no transaction of its own that outlives
 	 * it; the first step of the export below starts the one snapshot. */
-	x->has_source = has_source(x->db);
+	x->has_source = has_column(x->db, "source");
+	x->has_confirmed = has_column(x->db, "confirmed");
 	/* Every filter is a bound parameter; the ones not given are NULL and
 	 * match everything. The primary key orders the rows and bounds the
 	 * scan; signed_at grows with id (except for imported paper rows, which
 	 * the range still filters correctly). */
 	n = (size_t)snprintf(sql, sizeof sql,
 			     "SELECT id, signed_at, name, email, country, comment, public, updates,"
-			     " public_name, %s FROM signatures"
+			     " public_name, %s, %s FROM signatures"
 			     " WHERE (?1 IS NULL OR signed_at >= ?1)"
 			     " AND (?2 IS NULL OR signed_at < ?2)"
 			     " AND (?3 IS NULL OR country = ?3)"
 			     " AND (?4 IS NULL OR updates = 1)"
 			     " AND (?5 IS NULL OR %s = ?5)"
+			     " AND (?6 IS NULL OR %s = ?6)"
 			     " ORDER BY id",
 			     x->has_source ? "source" : "'online'",
-			     x->has_source ? "source" : "'online'");
+			     x->has_confirmed ? "confirmed" : "1",
+			     x->has_source ? "source" : "'online'",
+			     x->has_confirmed ? "confirmed" : "1");
 	if (n >= sizeof sql ||
 	    sqlite3_prepare_v2(x->db, sql, -1, &x->st, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "export from %s: %s", path, sqlite3_errmsg(x->db));
@@ -191,6 +209,8 @@ struct store_export *store_export_open(struct store *st, const char *path,
 			sqlite3_bind_int(x->st, 4, 1);
 		if (f->source[0] != '\0')
 			sqlite3_bind_text(x->st, 5, f->source, -1, SQLITE_TRANSIENT);
+		if (f->confirmed >= 0)
+			sqlite3_bind_int(x->st, 6, f->confirmed);
 	}
 	return x;
 fail:
@@ -219,6 +239,7 @@ int store_export_next(struct store_export *x, struct store_export_row *row)
 	g->updates = sqlite3_column_int(s, 7);
 	g->public_name = (const char *)sqlite3_column_text(s, 8);
 	row->source = (const char *)sqlite3_column_text(s, 9);
+	g->confirmed = sqlite3_column_int(s, 10);
 	if (!g->name)
 		g->name = "";
 	if (!g->email)
@@ -275,8 +296,11 @@ int store_stats_file(const char *path, int64_t *count,
 	/* A scan of the table: fine for an operator's command (the pages never
 	 * run it). */
 	op = "counting by country";
-	if (sqlite3_prepare_v2(db, "SELECT country, count(*) AS n FROM signatures"
-				   " GROUP BY country ORDER BY n DESC, country", -1, &s,
+	if (sqlite3_prepare_v2(db, has_column(db, "confirmed")
+				       ? "SELECT country, count(*) AS n FROM signatures"
+					 " WHERE confirmed = 1 GROUP BY country ORDER BY n DESC, country"
+				       : "SELECT country, count(*) AS n FROM signatures"
+					 " GROUP BY country ORDER BY n DESC, country", -1, &s,
 			       NULL) != SQLITE_OK)
 		goto fail;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -31,4 +31,26 @@ int store_exec(sqlite3 *db, const char *op, const char *sql, char *err, size_t e
 /* Writes "op in PATH: message (code)" for db's last error into err. */
 void store_errmsg(sqlite3 *db, const char *path, const char *op, char *err, size_t errlen);
 
+/* The email area's prepared statements of the signing path, kept in the
+ * store (finalized by store_close). */
+#define STORE_MAIL_NSTMTS 12
+
+/* store.c, email area: adds delta to a counter; takes one message from the
+ * daily quota of signature sig_id's address (1 allowed, 0 spent -- the row
+ * is written either way -- or -1); queues a message of kind to rcpt with
+ * fresh tokens (the outbox full: skipped and counted). Inside the caller's
+ * transaction, writer thread. 0 or -1. */
+int store_mail_counter(struct store *st, const char *name, int64_t delta);
+int store_mail_quota_take(struct store *st, int64_t sig_id, int64_t now);
+int store_mail_queue(struct store *st, int64_t sig_id, enum store_mail_kind kind,
+		     const char *rcpt, const char *lang, int64_t now, int64_t mail_at);
+
+/* store.c, for store_add_batch (inside its transaction): the mail a
+ * signature submitted with sig->mail asks for. id: its row; confirmed: its
+ * state. Counts against the address's daily quota; queues a confirmation
+ * (unconfirmed) or a "signed already" message (confirmed) with fresh
+ * tokens. The same statements run whichever it is. 0 or -1 (err). */
+int store_mail_on_sign(struct store *st, const struct store_sig *sig, int64_t id, int confirmed,
+		       int64_t now, char *err, size_t errlen);
+
 #endif

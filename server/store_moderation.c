@@ -479,7 +479,7 @@ int store_delete_sig(struct store *st, struct store_deletion *d, char *err, size
 	struct store_conns c;
 	sqlite3_stmt *f = NULL;
 	int64_t id = 0, t = 0;
-	int rc, shown = 0, had_updates = 0;
+	int rc, shown = 0, had_updates = 0, confirmed = 1;
 	char *name = NULL, *public_name = NULL, country[3] = "", detail[64];
 	const char *op = "deleting a signature";
 
@@ -497,11 +497,11 @@ int store_delete_sig(struct store *st, struct store_deletion *d, char *err, size
 	if (sqlite3_prepare_v2(c.w, d->id > 0
 				    ? "SELECT s.id, s.signed_at, s.public"
 				      " AND coalesce(m.state, '') <> 'hidden', s.updates, s.name,"
-				      " s.public_name, s.country FROM signatures s" MOD_JOIN
+				      " s.public_name, s.country, s.confirmed FROM signatures s" MOD_JOIN
 				      " WHERE s.id = ?1"
 				    : "SELECT s.id, s.signed_at, s.public"
 				      " AND coalesce(m.state, '') <> 'hidden', s.updates, s.name,"
-				      " s.public_name, s.country FROM signatures s" MOD_JOIN
+				      " s.public_name, s.country, s.confirmed FROM signatures s" MOD_JOIN
 				      " WHERE s.email_norm = ?1",
 			       -1, &f, NULL) != SQLITE_OK)
 		goto fail;
@@ -519,6 +519,7 @@ int store_delete_sig(struct store *st, struct store_deletion *d, char *err, size
 		t = sqlite3_column_int64(f, 1);
 		shown = sqlite3_column_int(f, 2);
 		had_updates = sqlite3_column_int(f, 3);
+		confirmed = sqlite3_column_int(f, 7);
 		name = strdup(n ? n : "");
 		public_name = p ? strdup(p) : NULL;
 		snprintf(country, sizeof country, "%s", co ? co : "");
@@ -529,9 +530,20 @@ int store_delete_sig(struct store *st, struct store_deletion *d, char *err, size
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		goto fail;
 	if (id > 0) {
+		/* Its mail goes with it: the links and codes, the quota, and
+		 * any message still waiting (with its address). */
 		if (wrun(c.w, "DELETE FROM moderation WHERE id = ?1", id, 0) != 0 ||
 		    wrun(c.w, "DELETE FROM signatures WHERE id = ?1", id, 0) != 0 ||
-		    wrun_text(c.w, "UPDATE counters SET value = max(value - 1, 0) WHERE name = ?2", 0,
+		    wrun(c.w, "DELETE FROM mail_tokens WHERE sig_id = ?1", id, 0) != 0 ||
+		    wrun(c.w, "DELETE FROM mail_quota WHERE sig_id = ?1", id, 0) != 0 ||
+		    wrun(c.w, "DELETE FROM outbox WHERE sig_id = ?1 AND state = 0", id, 0) != 0)
+			goto fail;
+		/* An unconfirmed row counted only in 'pending' (011_confirm.sql). */
+		if (!confirmed) {
+			if (wrun_text(c.w, "UPDATE counters SET value = max(value - 1, 0)"
+					   " WHERE name = ?2", 0, "pending") != 0)
+				goto fail;
+		} else if (wrun_text(c.w, "UPDATE counters SET value = max(value - 1, 0) WHERE name = ?2", 0,
 			      "signatures") != 0 ||
 		    (shown && wrun_text(c.w, "UPDATE counters SET value = max(value - 1, 0)"
 				       " WHERE name = ?2", 0, "public") != 0) ||
@@ -546,7 +558,8 @@ int store_delete_sig(struct store *st, struct store_deletion *d, char *err, size
 		snprintf(detail, sizeof detail, "#%lld%s", (long long)id,
 			 d->id > 0 ? "" : " (by email address)");
 		if (d->admin != NULL &&
-		    store_audit_add(st, d->at, d->admin, "delete", detail, err, errlen) != 0)
+		    store_audit_add(st, d->at, d->admin, d->action ? d->action : "delete", detail,
+				    err, errlen) != 0)
 			goto fail_reported;
 	}
 	if (store_exec(c.w, op, "COMMIT", err, errlen) != 0)

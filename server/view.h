@@ -251,4 +251,28 @@ int view_import(struct buf *out, const struct view_env *env, enum lang lang,
 int view_print(struct buf *out, const struct view_env *env, enum lang lang, const char *qr_svg,
 	       const char *url);
 
+/* view_mail.c (email area): /confirm and /withdraw. */
+enum view_mail_state {
+	VIEW_MAIL_ASK,      /* a valid-looking link: the button that acts (POST) */
+	VIEW_MAIL_CODE,     /* /confirm without a link: the code form */
+	VIEW_MAIL_DONE,     /* confirmed / withdrawn now */
+	VIEW_MAIL_ALREADY,  /* confirmed before */
+	VIEW_MAIL_BAD,      /* unknown, used or expired: ask for a new one */
+	VIEW_MAIL_SENT,     /* "if this address signed, a message is on its way" */
+	VIEW_MAIL_REQUEST   /* /withdraw without a link: ask for one by address */
+};
+struct view_mail {
+	enum view_mail_state state;
+	const char *token;        /* ASK: the link's token, put back in the form */
+	const char *email_error;  /* i18n key of the address field's error, or NULL */
+	/* /withdraw, ASK: what would be removed */
+	const char *name, *country;
+	int64_t signed_at;
+	int pending;
+};
+int view_confirm(struct buf *out, const struct view_env *env, enum lang lang,
+		 const struct view_mail *v);
+int view_withdraw(struct buf *out, const struct view_env *env, enum lang lang,
+		  const struct view_mail *v);
+
 #endif

@@ -422,11 +422,79 @@ done:
 	return rc;
 }
 
+/* email area: the dashboard's figures of confirmation and the outbox (the
+ * section is shown when a relay is configured, or when anything is left
+ * of earlier mail). The figures go into b, which the context points to. */
+static int mail_figures(struct view_ctx *c, struct buf *b, const struct view_env *env,
+			enum lang lang)
+{
+	struct store_mail_stats m;
+	char n[32];
+	int64_t now = clock_now_ms() / 1000;
+	struct mail_row {
+		const char *key, *id;
+		int64_t v;
+	} rows[8];
+	size_t i, k = 0;
+
+	if (env->st == NULL || store_mail_stats(env->st, &m) != 0 ||
+	    (env->cfg->smtp_url == NULL && m.pending == 0 && m.queued == 0 && m.sent == 0)) {
+		view_set(c, "mail_on", "");
+		return 0;
+	}
+	view_set(c, "mail_on", "1");
+	view_set(c, "mail_mode", view_message(lang, env->cfg->confirm ? "admin.mail.mode.required"
+								      : "admin.mail.mode.off"));
+	rows[k++] = (struct mail_row){ "admin.mail.confirmed", "fig-confirmed", m.confirmed };
+	rows[k++] = (struct mail_row){ "admin.mail.pending", "fig-pending", m.pending };
+	rows[k++] = (struct mail_row){ "admin.mail.queued", "fig-queued", m.queued + m.sending };
+	rows[k++] = (struct mail_row){ "admin.mail.sent", "fig-sent", m.sent };
+	rows[k++] = (struct mail_row){ "admin.mail.failed", "fig-failed", m.failed };
+	rows[k++] = (struct mail_row){ "admin.mail.unsure", "fig-unsure", m.unsure };
+	rows[k++] = (struct mail_row){ "admin.mail.skipped", "fig-skipped", m.skipped };
+	buf_puts(b, "<dl class=\"stats\">\n");
+	for (i = 0; i < k; i++) {
+		view_format_count(n, sizeof n, rows[i].v);
+		buf_printf(b, "<div class=\"stat\"><dt>");
+		html_escape(b, view_message(lang, rows[i].key), strlen(view_message(lang, rows[i].key)));
+		buf_printf(b, "</dt> <dd id=\"%s\">%s</dd></div>\n", rows[i].id, n);
+	}
+	buf_puts(b, "<div class=\"stat\"><dt>");
+	html_escape(b, view_message(lang, "admin.mail.oldest"),
+		    strlen(view_message(lang, "admin.mail.oldest")));
+	buf_puts(b, "</dt> <dd id=\"fig-oldest\">");
+	if (m.oldest_at > 0) {
+		int64_t age = now - m.oldest_at;
+
+		if (age < 0)
+			age = 0;
+		if (age < 120)
+			buf_printf(b, "%lld s", (long long)age);
+		else if (age < 7200)
+			buf_printf(b, "%lld min", (long long)(age / 60));
+		else
+			buf_printf(b, "%lld h", (long long)(age / 3600));
+	} else {
+		buf_puts(b, "\xe2\x80\x94"); /* an em dash: none waiting */
+	}
+	buf_puts(b, "</dd></div>\n</dl>\n");
+	if (m.last_error[0] != '\0' && m.failed > 0) {
+		buf_puts(b, "<p class=\"caution\">");
+		html_escape(b, view_message(lang, "admin.mail.last_error"),
+			    strlen(view_message(lang, "admin.mail.last_error")));
+		buf_putc(b, ' ');
+		html_escape(b, m.last_error, strlen(m.last_error));
+		buf_puts(b, "</p>\n");
+	}
+	view_set(c, "mail_figures", buf_cstr(b));
+	return b->oom ? -1 : 0;
+}
+
 int view_admin(struct buf *out, const struct view_env *env, enum lang lang,
 	       const struct view_admin *a)
 {
 	struct view_ctx c;
-	struct buf chartb = BUF_INIT, nav = BUF_INIT;
+	struct buf chartb = BUF_INIT, nav = BUF_INIT, mailb = BUF_INIT;
 	int64_t npub = 0, nupd = 0, n24 = 0, n7 = 0, noff = 0;
 	char spub[32], supd[32], sbots[32], s24[32], s7[32], soff[32];
 	int rc;
@@ -454,10 +522,15 @@ int view_admin(struct buf *out, const struct view_env *env, enum lang lang,
 	view_set(&c, "admin_last7", s7);
 	view_set(&c, "admin_offline", soff);
 	view_set(&c, "admin_message", a->message ? a->message : "");
+	if (mail_figures(&c, &mailb, env, lang) != 0) {
+		buf_free(&chartb);
+		return -1;
+	}
 	rc = view_admin_nav(&c, &nav, "dashboard", a->who);
 	if (rc == 0)
 		rc = view_render(out, "assets/admin.html", "title.admin", &c);
 	buf_free(&nav);
+	buf_free(&mailb);
 	buf_free(&chartb);
 	return rc;
 }

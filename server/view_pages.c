@@ -291,7 +291,13 @@ int view_thanks(struct buf *out, const struct view_env *env, enum lang lang,
 	view_set(&c, "share_url", buf_cstr(&share_url));
 	view_set(&c, "share_text", buf_cstr(&share_text));
 	view_set(&c, "thanks_text", content_get(t ? &t->text : NULL, CONTENT_THANKS));
-	rc = view_render(out, "assets/thanks.html", "title.thanks", &c);
+	/* email area: with confirmation the page asks to confirm (the same
+	 * page for every signer: it cannot say whether the address had
+	 * signed); with a relay, it offers a withdrawal link by mail. */
+	view_set(&c, "pending", env->cfg && env->cfg->confirm ? "1" : "");
+	view_set(&c, "mail", env->cfg && env->cfg->smtp_url && env->cfg->public_url ? "1" : "");
+	rc = view_render(out, "assets/thanks.html",
+			 env->cfg && env->cfg->confirm ? "thanks.pending.title" : "title.thanks", &c);
 	buf_free(&url);
 	buf_free(&share_url);
 	buf_free(&share_text);

@@ -21,6 +21,7 @@
 /* Most signatures in one transaction. The writer never waits for a batch to
  * fill: it commits whatever is queued the moment the previous commit ends. */
 #define WRITER_MAX_BATCH 512
+_Static_assert(WRITER_MAX_BATCH <= STORE_BATCH_MAX, "store_add_batch takes the batch");
 /* Most signatures waiting; past this writer_submit() refuses (503). */
 #define WRITER_MAX_QUEUE 20000
 

@@ -1,0 +1,66 @@
+/* view_mail.c -- the pages of the email area: confirming a signature
+ * (/confirm) and withdrawing one (/withdraw). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "countries.h"
+#include "view.h"
+#include "view_int.h"
+
+static void states(struct view_ctx *c, enum view_mail_state s)
+{
+	view_set(c, "state_ask", s == VIEW_MAIL_ASK ? "1" : "");
+	view_set(c, "state_code", s == VIEW_MAIL_CODE ? "1" : "");
+	view_set(c, "state_done", s == VIEW_MAIL_DONE ? "1" : "");
+	view_set(c, "state_already", s == VIEW_MAIL_ALREADY ? "1" : "");
+	view_set(c, "state_bad", s == VIEW_MAIL_BAD ? "1" : "");
+	view_set(c, "state_sent", s == VIEW_MAIL_SENT ? "1" : "");
+	view_set(c, "state_request", s == VIEW_MAIL_REQUEST ? "1" : "");
+}
+
+int view_confirm(struct buf *out, const struct view_env *env, enum lang lang,
+		 const struct view_mail *v)
+{
+	struct view_ctx c;
+
+	view_base(&c, env, lang);
+	states(&c, v->state);
+	view_set(&c, "token", v->token ? v->token : "");
+	/* The code form beside the button, and alone at /confirm; the
+	 * address form when a link did not work. */
+	view_set(&c, "show_code",
+		 v->state == VIEW_MAIL_ASK || v->state == VIEW_MAIL_CODE || v->state == VIEW_MAIL_BAD
+			 ? "1"
+			 : "");
+	view_set(&c, "show_resend", v->state == VIEW_MAIL_BAD || v->email_error ? "1" : "");
+	view_set(&c, "email_error", v->email_error ? view_message(lang, v->email_error) : "");
+	return view_render(out, "assets/confirm.html", "confirm.title", &c);
+}
+
+int view_withdraw(struct buf *out, const struct view_env *env, enum lang lang,
+		  const struct view_mail *v)
+{
+	struct view_ctx c;
+	const struct country *co = v->country ? country_find(v->country, strlen(v->country)) : NULL;
+	char day[16] = "";
+
+	view_base(&c, env, lang);
+	states(&c, v->state);
+	view_set(&c, "token", v->token ? v->token : "");
+	view_set(&c, "sig_name", v->name ? v->name : "");
+	view_set(&c, "sig_country", co ? (lang == LANG_KM ? co->km : co->en) : "");
+	if (v->signed_at > 0) {
+		time_t t = (time_t)v->signed_at;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof day, "%Y-%m-%d", &tm);
+	}
+	view_set(&c, "sig_date", day);
+	view_set(&c, "sig_pending", v->pending ? "1" : "");
+	view_set(&c, "show_request",
+		 v->state == VIEW_MAIL_BAD || v->state == VIEW_MAIL_REQUEST ? "1" : "");
+	view_set(&c, "email_error", v->email_error ? view_message(lang, v->email_error) : "");
+	return view_render(out, "assets/withdraw.html", "withdraw.title", &c);
+}
