@@ -170,6 +170,8 @@ static int list_arg(struct list_args *la, const char *key, const char *v, size_t
 			la->view = STORE_VIEW_ALL;
 		else if (len == 6 && memcmp(v, "hidden", 6) == 0)
 			la->view = STORE_VIEW_HIDDEN;
+		else if (len == 7 && memcmp(v, "pending", 7) == 0)
+			la->view = STORE_VIEW_PENDING;
 		else if (len == 9 && memcmp(v, "undecided", 9) == 0)
 			la->view = STORE_VIEW_UNDECIDED;
 		else

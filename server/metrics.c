@@ -147,6 +147,33 @@ static void render(struct app *a, struct buf *b)
 		   (unsigned long long)other);
 	head(b, "signatures", "gauge", "Signatures stored now (the count the page shows).");
 	buf_printf(b, "petitiond_signatures %lld\n", (long long)writer_count(a->writer));
+	{
+		/* email area: confirmation and the outbox. */
+		struct store_mail_stats ms;
+
+		if (store_mail_stats(a->st, &ms) == 0) {
+			head(b, "signatures_pending", "gauge",
+			     "Signatures waiting for their signer's confirmation by email (not counted).");
+			buf_printf(b, "petitiond_signatures_pending %lld\n", (long long)ms.pending);
+			head(b, "outbox_queued", "gauge", "Messages waiting in the outbox.");
+			buf_printf(b, "petitiond_outbox_queued %lld\n",
+				   (long long)(ms.queued + ms.sending));
+			head(b, "outbox_oldest_age_seconds", "gauge",
+			     "Age of the oldest message waiting in the outbox (0: none).");
+			buf_printf(b, "petitiond_outbox_oldest_age_seconds %lld\n",
+				   (long long)(ms.oldest_at > 0 && time(NULL) > ms.oldest_at
+						       ? time(NULL) - ms.oldest_at
+						       : 0));
+			head(b, "mail_total", "counter", "Messages to signers by outcome.");
+			buf_printf(b, "petitiond_mail_total{outcome=\"sent\"} %lld\n", (long long)ms.sent);
+			buf_printf(b, "petitiond_mail_total{outcome=\"failed\"} %lld\n",
+				   (long long)ms.failed);
+			buf_printf(b, "petitiond_mail_total{outcome=\"unsure\"} %lld\n",
+				   (long long)ms.unsure);
+			buf_printf(b, "petitiond_mail_total{outcome=\"skipped\"} %lld\n",
+				   (long long)ms.skipped);
+		}
+	}
 
 	head(b, "writer_batch_size", "histogram",
 	     "Signatures (and honeypot catches) committed per writer transaction.");

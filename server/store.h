@@ -378,13 +378,15 @@ struct store_sig_row {
 	const char *public_name; /* NULL: none */
 	int is_public, updates, hidden, anon_kept;
 	const char *source;      /* "online", "paper" or "event" */
+	int confirmed;           /* 0: waiting for its signer's confirmation by mail */
 };
 
 /* Which rows a moderation page lists. */
 enum store_sig_view {
 	STORE_VIEW_ALL = 0,
 	STORE_VIEW_HIDDEN,    /* hidden by organizers */
-	STORE_VIEW_UNDECIDED  /* public, no public name, not hidden, not kept */
+	STORE_VIEW_UNDECIDED, /* public, no public name, not hidden, not kept */
+	STORE_VIEW_PENDING    /* waiting for their signers' confirmation by mail */
 };
 struct store_sig_filter {
 	const char *match;       /* a full-text expression (search_parse), or NULL */

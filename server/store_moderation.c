@@ -22,7 +22,7 @@
  * its moderation row m (LEFT JOIN moderation m ON m.id = s.id). */
 #define MOD_COLS                                                                        \
 	"s.id, s.signed_at, s.name, s.email, s.country, s.comment, s.public, s.updates," \
-	" s.public_name, m.state, s.source"
+	" s.public_name, m.state, s.source, s.confirmed"
 #define MOD_JOIN " LEFT JOIN moderation m ON m.id = s.id"
 
 /* The old anonymous rows awaiting a decision: the partial index
@@ -65,6 +65,7 @@ static void row_of(sqlite3_stmt *s, struct store_sig_row *row)
 	row->hidden = strcmp(text(s, 9), "hidden") == 0;
 	row->anon_kept = strcmp(text(s, 9), "kept") == 0;
 	row->source = text(s, 10)[0] ? text(s, 10) : "online";
+	row->confirmed = sqlite3_column_int(s, 11);
 }
 
 /* The watermark, read on db (0 when unset). */
@@ -122,6 +123,8 @@ int store_sig_list(struct store *st, const struct store_sig_filter *f,
 		buf_puts(&sql, " AND m.state = 'hidden'");
 	else if (f->view == STORE_VIEW_UNDECIDED)
 		buf_puts(&sql, " AND " MOD_UNDECIDED);
+	else if (f->view == STORE_VIEW_PENDING)
+		buf_puts(&sql, " AND s.confirmed = 0");
 	/* Keyset paging: a bound on the id, never an OFFSET. */
 	if (f->after > 0)
 		buf_printf(&sql, " AND %s > ? ORDER BY %s ASC LIMIT ?", idcol, idcol);

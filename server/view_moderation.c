@@ -128,7 +128,10 @@ static void put_state(struct buf *out, const char *key, const char *val, int *fi
 
 static const char *view_name(enum store_sig_view v)
 {
-	return v == STORE_VIEW_HIDDEN ? "hidden" : v == STORE_VIEW_UNDECIDED ? "undecided" : "";
+	return v == STORE_VIEW_HIDDEN	   ? "hidden"
+	       : v == STORE_VIEW_UNDECIDED ? "undecided"
+	       : v == STORE_VIEW_PENDING   ? "pending"
+					   : "";
 }
 
 int view_sigs_state(struct buf *out, const char *q, const char *country, enum store_sig_view view,
@@ -255,6 +258,12 @@ static void row_cb(void *ctx, const struct store_sig_row *row)
 		buf_puts(b, " <span class=\"sig-source\">");
 		esc_msg(b, lang, strcmp(row->source, "paper") == 0 ? "paper.import.source.paper"
 								   : "paper.import.source.event");
+		buf_puts(b, "</span>");
+	}
+	/* email area: not counted until its signer confirms it. */
+	if (!row->confirmed) {
+		buf_puts(b, " <span class=\"sig-source sig-pending\">");
+		esc_msg(b, lang, "admin.sigs.pending");
 		buf_puts(b, "</span>");
 	}
 	buf_puts(b, "</td>\n");
@@ -405,6 +414,7 @@ int view_sigs(struct buf *out, const struct view_env *env, enum lang lang,
 	view_set(&c, "sigs_view_all", v->view == STORE_VIEW_ALL ? "1" : "");
 	view_set(&c, "sigs_view_hidden", v->view == STORE_VIEW_HIDDEN ? "1" : "");
 	view_set(&c, "sigs_view_undecided", v->view == STORE_VIEW_UNDECIDED ? "1" : "");
+	view_set(&c, "sigs_view_pending", v->view == STORE_VIEW_PENDING ? "1" : "");
 	view_set(&c, "sigs_undecided_label", buf_cstr(&undlabel));
 	view_set(&c, "sigs_filtered",
 		 v->searching || v->view != STORE_VIEW_ALL || v->before || v->after ? "1" : "");
