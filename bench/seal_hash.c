@@ -93,7 +93,8 @@ int main(void)
 	seal_hash_key_new(key);
 	randombytes_buf(salt, sizeof salt);
 
-	printf("libsodium %s; CPU time of one thread; median of %d runs\n\n", sodium_version_string(), REPS);
+	printf("libsodium %s; CPU time of one thread; median of %d runs\n\n",
+	       sodium_version_string(), REPS);
 	printf("| %-64s | %9s | %9s | %15s |\n", "per signature", "ms CPU", "per s", "cores at 1000/s");
 	printf("|%.66s|%.11s|%.11s|%.17s|\n", DASHES, DASHES, DASHES, DASHES);
 

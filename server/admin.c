@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "seal.h"
 #include "auth.h"
 #include "clock.h"
 #include "form.h"
@@ -555,7 +556,8 @@ int admin_gate(struct http_req *r, enum MHD_Result *ret)
 static enum MHD_Result dashboard(struct http_req *r, unsigned status, const char *message)
 {
 	struct app *a = r->app;
-	struct view_admin adm = { atomic_load(&a->bots_refused), message, r->who };
+	struct view_admin adm = { atomic_load(&a->bots_refused), message, r->who,
+				  a->seal ? a->seal->fp : NULL };
 	struct view_env env;
 	struct buf b = BUF_INIT;
 

@@ -673,7 +673,7 @@ enum MHD_Result moderation_delete_email(struct http_req *r)
 	enum MHD_Result ret;
 	const char *email, *confirm;
 	size_t len = 0, clen = 0;
-	char norm[FORM_EMAIL_MAX_BYTES + 1], err[256], loc[64];
+	char norm[FORM_EMAIL_MAX_BYTES + 1], key[FORM_EMAIL_MAX_BYTES + 1], err[256], loc[64];
 	int n, found;
 
 	if (s != NULL)
@@ -688,11 +688,13 @@ enum MHD_Result moderation_delete_email(struct http_req *r)
 		form_kvs_free(&kvs);
 		return delete_confirm_page(r, HTTP_UNPROCESSABLE, NULL, "admin.delete.bad", &none);
 	}
+	/* The duplicate key: the address, or its keyed hash in sealed mode. */
+	app_email_key(a, norm, key, sizeof key);
 	if (confirm != NULL && clen == 1 && confirm[0] == '1') {
 		form_kvs_free(&kvs);
 		if ((s = act_new(r)) == NULL)
 			return http_send_unavailable(r);
-		memcpy(s->email_norm, norm, (size_t)n + 1);
+		snprintf(s->email_norm, sizeof s->email_norm, "%s", key);
 		s->is_delete = 1;
 		s->del.email_norm = s->email_norm;
 		s->del.admin = s->who;
@@ -701,7 +703,7 @@ enum MHD_Result moderation_delete_email(struct http_req *r)
 	}
 	form_kvs_free(&kvs);
 	memset(&c, 0, sizeof c);
-	found = store_sig_get(a->st, 0, norm, row_copy_cb, &c, err, sizeof err);
+	found = store_sig_get(a->st, 0, key, row_copy_cb, &c, err, sizeof err);
 	if (found < 0) {
 		log_warn("moderation: %s", err);
 		row_copy_free(&c);

@@ -1,7 +1,10 @@
 /* app.c -- what every handler asks of the application: a route's path and
  * properties (from routes.h, without the handlers), and the data every page
  * shows. */
+#include <stdio.h>
+
 #include "app.h"
+#include "seal.h"
 
 #define ROUTES_PATH(id, method, path, flags, handler) [ROUTE_##id] = path,
 static const char *const paths[ROUTE_COUNT] = { ROUTES(ROUTES_PATH) };
@@ -37,4 +40,16 @@ int64_t app_mail_at(struct app *a, uint64_t client, int64_t now_ms)
 	if (a->mail_ratelimit == NULL || ratelimit_take(a->mail_ratelimit, client, now_ms) == 0)
 		return now;
 	return now + APP_MAIL_DEFER_S;
+}
+
+void app_email_key(const struct app *a, const char *norm, char *out, size_t outlen)
+{
+	char h[SEAL_HASH_MAX];
+
+	if (a->seal == NULL) {
+		snprintf(out, outlen, "%s", norm);
+		return;
+	}
+	seal_email_hash(a->seal_hash_key, norm, h);
+	snprintf(out, outlen, "%s", h);
 }

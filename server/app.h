@@ -27,6 +27,7 @@ struct admin_guard;
 struct content_state;
 struct life_slot;
 struct moderation;
+struct seal_public;
 
 struct app {
 	const struct config *cfg;
@@ -49,7 +50,16 @@ struct app {
 	struct metrics *metrics;       /* metrics.c: the --metrics-bind daemon, start figures */
 	struct outbox *outbox;         /* outbox.c: the sender thread (NULL: none) */
 	struct ratelimit *mail_ratelimit; /* messages a client's requests may queue a minute */
+	/* sealed area: --seal-key's public key (NULL: clear mode) and the key
+	 * of the duplicate key's hash, kept in the database (store_seal_state). */
+	const struct seal_public *seal;
+	unsigned char seal_hash_key[32];
 };
+
+/* The duplicate key of an address already normalised (form_email_norm):
+ * itself in clear mode, its keyed hash in sealed mode (seal_email_hash).
+ * out: at least FORM_EMAIL_MAX_BYTES + 1 bytes. Any thread. */
+void app_email_key(const struct app *a, const char *norm, char *out, size_t outlen);
 
 /* email area: a client whose requests (signing, asking for a link) queued
  * more than APP_MAIL_PER_MIN messages within a minute has the next ones

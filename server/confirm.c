@@ -264,9 +264,12 @@ static enum MHD_Result post(struct http_req *r, int withdraw)
 		struct view_mail v = { .state = withdraw ? VIEW_MAIL_REQUEST : VIEW_MAIL_BAD,
 				       .email_error = "mail.bad_email" };
 
-		if (!form_email_valid(email, elen) ||
-		    form_email_norm(email, elen, s->email_norm, sizeof s->email_norm) <= 0)
+		char norm[FORM_EMAIL_MAX_BYTES + 1];
+
+		if (!form_email_valid(email, elen) || form_email_norm(email, elen, norm, sizeof norm) <= 0)
 			return page(r, HTTP_UNPROCESSABLE, withdraw, &v, -1);
+		/* The duplicate key: the address, or its keyed hash (sealed). */
+		app_email_key(a, norm, s->email_norm, sizeof s->email_norm);
 		/* The address as typed, trimmed (the norm is trimmed too). */
 		form_email_norm(email, elen, s->email, sizeof s->email);
 		{

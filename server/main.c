@@ -24,6 +24,7 @@
 #include "mail.h"
 #include "outbox.h"
 #include "priv.h"
+#include "seal.h"
 #include "store.h"
 #include "view.h"
 #include "writer.h"
@@ -153,6 +154,53 @@ static void drop_privileges(struct config *cfg)
 	log_info("serving as user %s (uid %u)", cfg->user, (unsigned)getuid());
 }
 
+/* sealed area: a sealed database needs --seal-key, and the key it was
+ * sealed for; a new (empty) database is sealed at its first start with
+ * --seal-key; one with clear signatures must be converted first with
+ * `petitiond seal` (server stopped), which also scrubs the file. */
+static void setup_seal(struct app *a, const struct config *cfg, struct seal_public *pub)
+{
+	char fp[SEAL_FP_MAX] = "", err[512];
+	int state = store_seal_state(a->st, fp, a->seal_hash_key);
+
+	if (state < 0)
+		fatal("sealed mode: the database's seal settings cannot be read or are damaged");
+	if (store_seal_unfinished(a->st) == 1)
+		fatal("a `petitiond seal` of this database was interrupted: run it again "
+		      "(petitiond seal --key FILE.public --db %s) before starting the server",
+		      cfg->db);
+	if (cfg->seal_key == NULL) {
+		if (state == 1)
+			fatal("this database is sealed (key %s): start the server with --seal-key "
+			      "FILE.public (the same public key)", fp);
+		return;
+	}
+	if (seal_init() != 0)
+		fatal("sealed mode: libsodium could not be initialised");
+	if (seal_load_public(cfg->seal_key, pub, err, sizeof err) != 0)
+		fatal("--seal-key: %s", err);
+	if (state == 1 && strcmp(fp, pub->fp) != 0)
+		fatal("--seal-key: this database is sealed for the key %s, not for %s (the "
+		      "secret key of the other one would be needed to open new rows)", fp, pub->fp);
+	if (state == 0) {
+		struct store_seal_totals tot;
+		int64_t held = store_counter(a->st, "signatures") + store_counter(a->st, "pending");
+
+		if (held > 0)
+			fatal("--seal-key: the database holds %lld signature(s) in clear; convert it "
+			      "first with the server stopped: petitiond seal --key %s --db %s",
+			      (long long)held, cfg->seal_key, cfg->db);
+		if (store_seal_convert(a->st, pub, clock_now_ms() / 1000, NULL, NULL, &tot, err,
+				       sizeof err) != 0 ||
+		    store_seal_state(a->st, fp, a->seal_hash_key) != 1)
+			fatal("sealed mode: cannot set up the new database: %s", err);
+		log_info("sealed mode: the new database is sealed for the key %s", pub->fp);
+	}
+	a->seal = pub;
+	log_info("sealed mode: names, emails and comments are stored only as sealed boxes for "
+		 "the key %s; the server cannot open them", pub->fp);
+}
+
 /* Releases what start-up built, in the reverse order. */
 static void app_free(struct app *a)
 {
@@ -175,6 +223,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct app app;
 	struct mail_config mail_cfg;
+	static struct seal_public seal_pub;
 	struct http_hooks hooks;
 	struct http_server *srv;
 	sigset_t sigs;
@@ -222,6 +271,7 @@ int main(int argc, char **argv)
 	if (store_open(&app.st, cfg.db, err, sizeof err) != 0)
 		fatal("database: %s", err);
 	setup(app.st, &cfg);
+	setup_seal(&app, &cfg, &seal_pub);
 	/* The lifecycle settings (status, deadline, goal, time zone): read before
 	 * the writer starts, published before any page renders. */
 	if (admin_life_init(&app, err, sizeof err) != 0)

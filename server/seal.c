@@ -340,8 +340,8 @@ int seal_open(const struct seal_secret *k, const char *cell, size_t len, struct 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (crypto_box_seal_open((unsigned char *)out->data + out->len, box, blen, k->pk, k->sk) !=
-	    0) {
+	if (crypto_box_seal_open((unsigned char *)out->data + out->len, box, blen, k->pk,
+				 k->sk) != 0) {
 		snprintf(err, errlen, "a sealed cell does not open with this key (key %s): it was "
 			 "sealed for another key, or it was altered", k->fp);
 		goto fail;

@@ -26,6 +26,7 @@
 #include "form.h"
 #include "hdr.h"
 #include "outbox.h"
+#include "seal.h"
 #include "tz.h"
 
 /* Form tokens older than this are not taken as they are: the signer is
@@ -46,6 +47,9 @@ struct sign_state {
 	struct http_pending pending; /* first */
 	struct form_kvs kvs;
 	struct form_sig sig;
+	/* sealed area: what is stored in sealed mode */
+	struct buf name_box, email_box, comment_box;
+	char key[FORM_EMAIL_MAX_BYTES + 1];
 };
 
 /* What the form token says about a submission (only with a minimum fill
@@ -115,6 +119,9 @@ static void state_free(void *p)
 		return;
 	form_kvs_free(&s->kvs);
 	form_sig_free(&s->sig);
+	buf_free(&s->name_box);
+	buf_free(&s->email_box);
+	buf_free(&s->comment_box);
 	free(s);
 }
 
@@ -395,6 +402,24 @@ enum MHD_Result sign_post(struct http_req *r)
 		s->pending.item.sig.mail = 1;
 		s->pending.item.sig.lang = lang_code(r->lang);
 		s->pending.item.sig.mail_at = app_mail_at(a, http_client_id(r), now_ms);
+	}
+	/* sealed area: the name, the address and the comment leave this
+	 * thread only as sealed boxes the server cannot open; duplicates are
+	 * found by the keyed hash of the address. The clear address goes to
+	 * the outbox only, for the confirmation mail. */
+	if (a->seal != NULL) {
+		const char *c = s->sig.comment ? s->sig.comment : "";
+
+		if (seal_box(a->seal, s->sig.name, strlen(s->sig.name), &s->name_box) != 0 ||
+		    seal_box(a->seal, s->sig.email, strlen(s->sig.email), &s->email_box) != 0 ||
+		    (c[0] && seal_box(a->seal, c, strlen(c), &s->comment_box) != 0))
+			return http_send_unavailable(r);
+		app_email_key(a, s->sig.email_norm, s->key, sizeof s->key);
+		s->pending.item.sig.name = buf_cstr(&s->name_box);
+		s->pending.item.sig.email = buf_cstr(&s->email_box);
+		s->pending.item.sig.comment = c[0] ? buf_cstr(&s->comment_box) : "";
+		s->pending.item.sig.email_norm = s->key;
+		s->pending.item.sig.mail_to = s->sig.email;
 	}
 	return http_submit(r, a->writer, &s->pending);
 }

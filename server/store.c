@@ -740,7 +740,8 @@ int store_mail_on_sign(struct store *st, const struct store_sig *sig, int64_t id
 	int q = store_mail_quota_take(st, id, now);
 
 	if (q < 0 ||
-	    (q > 0 && store_mail_queue(st, id, confirmed ? STORE_MAIL_ALREADY : STORE_MAIL_CONFIRM, sig->email,
+	    (q > 0 && store_mail_queue(st, id, confirmed ? STORE_MAIL_ALREADY : STORE_MAIL_CONFIRM,
+				       sig->mail_to ? sig->mail_to : sig->email,
 			    sig->lang, now, sig->mail_at) != 0) ||
 	    (q == 0 && store_mail_counter(st, "mail_skipped", 1) != 0)) {
 		werr(st, "queueing a confirmation mail", err, errlen);

@@ -49,6 +49,9 @@ struct store_sig {
 	int mail;
 	const char *lang;
 	int64_t mail_at;
+	const char *mail_to; /* the address the mail goes to (NULL: email); in
+			      * sealed mode email is a sealed box, this the
+			      * clear address, kept in the outbox until sent */
 };
 
 /* Opens (creating if needed) the database at path in WAL mode and brings its

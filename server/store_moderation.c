@@ -310,8 +310,11 @@ int store_search_catch_up(struct store *st, int max_rows, int *left, char *err, 
 	if (upto < 0)
 		goto fail;
 	if (upto > w) {
+		/* A sealed name (sealed mode) is not indexed: its words are
+		 * nobody's to search. */
 		if (wrun(c.w, "INSERT INTO signatures_search (rowid, name, public_name, country)"
-			 " SELECT id, name, public_name, country FROM signatures"
+			 " SELECT id, CASE WHEN name LIKE 'sealed:%' THEN '' ELSE name END,"
+			 " public_name, country FROM signatures"
 			 " WHERE id > ?1 AND id <= ?2", w, upto) != 0 ||
 		    wrun(c.w, "INSERT INTO settings (key, value) VALUES ('" MOD_WATERMARK_KEY "',"
 			 " CAST(?1 AS TEXT)) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -352,7 +355,8 @@ static int search_forget(struct store *st, int64_t id, const char *name, const c
 				       -1, &s, NULL) != SQLITE_OK)
 			goto fail;
 		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_text(s, 2, name ? name : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, name && strncmp(name, "sealed:", 7) != 0 ? name : "", -1,
+				  SQLITE_STATIC);
 		if (public_name != NULL)
 			sqlite3_bind_text(s, 3, public_name, -1, SQLITE_STATIC);
 		else

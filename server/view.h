@@ -74,6 +74,7 @@ struct view_admin {
 	uint64_t bots_refused; /* submissions answered as success but dropped */
 	const char *message;   /* a result to show (plain text), or NULL */
 	const char *who;       /* the signed-in organizer's account name, or NULL */
+	const char *seal_fp;   /* sealed mode: the public key's fingerprint; NULL: clear */
 };
 int view_admin(struct buf *out, const struct view_env *env, enum lang lang,
 	       const struct view_admin *a);

@@ -48,7 +48,10 @@ int view_withdraw(struct buf *out, const struct view_env *env, enum lang lang,
 	view_base(&c, env, lang);
 	states(&c, v->state);
 	view_set(&c, "token", v->token ? v->token : "");
-	view_set(&c, "sig_name", v->name ? v->name : "");
+	/* In sealed mode the stored name is a box the server cannot open. */
+	view_set(&c, "sig_name", !v->name			       ? ""
+				 : strncmp(v->name, "sealed:", 7) == 0 ? view_message(lang, "withdraw.sealed")
+								       : v->name);
 	view_set(&c, "sig_country", co ? (lang == LANG_KM ? co->km : co->en) : "");
 	if (v->signed_at > 0) {
 		time_t t = (time_t)v->signed_at;

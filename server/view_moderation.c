@@ -97,6 +97,13 @@ static void bdi(struct buf *out, const char *s)
 
 /* An email address, escaped, with a line-break opportunity after its '@'
  * (a narrow column then breaks it there rather than anywhere). */
+/* 1 when a stored cell is a sealed box (sealed mode): the organizers'
+ * pages say "sealed" instead of showing base64 nobody can read here. */
+static int sealed(const char *s)
+{
+	return s != NULL && strncmp(s, "sealed:", 7) == 0;
+}
+
 static void email_html(struct buf *out, const char *email)
 {
 	const char *at = strchr(email, '@');
@@ -268,15 +275,23 @@ static void row_cb(void *ctx, const struct store_sig_row *row)
 	}
 	buf_puts(b, "</td>\n");
 	buf_printf(b, "<td><bdi id=\"sig-%lld-n\">", id);
-	esc(b, row->name);
+	if (sealed(row->name))
+		esc_msg(b, lang, "admin.sigs.sealed");
+	else
+		esc(b, row->name);
 	buf_puts(b, "</bdi></td>\n<td class=\"sig-email\"><bdi>");
-	email_html(b, row->email);
+	if (sealed(row->email))
+		esc_msg(b, lang, "admin.sigs.sealed");
+	else
+		email_html(b, row->email);
 	buf_puts(b, "</bdi></td>\n<td>");
 	bdi(b, country_name(lang, row->country));
 	buf_puts(b, " <span class=\"sig-id\">");
 	esc(b, row->country);
 	buf_puts(b, "</span></td>\n<td class=\"sig-comment\">");
-	if (row->comment[0])
+	if (sealed(row->comment))
+		esc_msg(b, lang, "admin.sigs.sealed");
+	else if (row->comment[0])
 		bdi(b, row->comment);
 	buf_puts(b, "</td>\n<td class=\"sig-public\">");
 	public_status(b, lang, row);
@@ -479,7 +494,10 @@ int view_sig_delete(struct buf *out, const struct view_env *env, enum lang lang,
 		when(env, row->signed_at, t, sizeof t, iso, sizeof iso);
 		snprintf(id, sizeof id, "%lld", (long long)row->id);
 		public_status(&pub, lang, row);
-		email_html(&email, row->email);
+		if (sealed(row->email))
+			esc(&email, view_message(lang, "admin.sigs.sealed"));
+		else
+			email_html(&email, row->email);
 		view_format_count(after, sizeof after, env->count > 0 ? env->count - 1 : 0);
 		subst(&text, view_message(lang, "admin.sigdel.text"), "{count}", after);
 		buf_printf(&cancel, "#sig-%s", id);
@@ -488,11 +506,14 @@ int view_sig_delete(struct buf *out, const struct view_env *env, enum lang lang,
 	view_set(&c, "del_id", id);
 	view_set(&c, "del_when", t);
 	view_set(&c, "del_iso", iso);
-	view_set(&c, "del_name", row ? row->name : "");
+	view_set(&c, "del_name", !row ? "" : sealed(row->name) ? view_message(lang, "admin.sigs.sealed")
+								 : row->name);
 	view_set(&c, "del_email", buf_cstr(&email)); /* escaped, with a break after '@' */
 	view_set(&c, "del_country", row ? country_name(lang, row->country) : "");
 	view_set(&c, "del_country_code", row ? row->country : "");
-	view_set(&c, "del_comment", row ? row->comment : "");
+	view_set(&c, "del_comment", !row			    ? ""
+				    : sealed(row->comment) ? view_message(lang, "admin.sigs.sealed")
+							   : row->comment);
 	view_set(&c, "del_public", buf_cstr(&pub));
 	view_set(&c, "del_updates",
 		 row ? view_message(lang, row->updates ? "admin.sigs.yes" : "admin.sigs.no") : "");

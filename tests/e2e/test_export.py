@@ -144,11 +144,15 @@ def main(t):
         t.ok(all(b > a for a, b in zip(ids, ids[1:])), "ids strictly increasing, no repeats")
         ncols = len(rows[0]) if rows else 0
         t.ok(rows and rows[0][:8] == ["id", "signed_at", "name", "email", "country", "comment", "public",
-                                      "updates"] and rows[0][8:] == ["public_name", "source"],
-             "header: the eight contract columns, then public_name and source appended",
+                                      "updates"] and rows[0][8:] == ["public_name", "source", "confirmed"],
+             "header: the eight contract columns, then public_name, source and confirmed appended",
              repr(rows[0] if rows else None))
         t.ok(ncols >= 9 and all(len(r) == ncols for r in data),
              "every row has its %d cells (no torn rows)" % ncols)
+        # the filled rows name neither column: the schema's defaults apply
+        t.ok(ncols == 11 and all(r[9] == "online" and r[10] == "1" for r in data),
+             "every filled row: source online, confirmed 1 (the columns' defaults)",
+             repr([r[9:] for r in data if r[9:] != ["online", "1"]][:5]))
 
         # After the export ends, a few more commits let the checkpoint catch
         # up and restart the WAL, which is then truncated to the limit.

@@ -363,15 +363,19 @@ def main(t):
         t.ok(rc == 1 and "signed_at" in lines_of(out).get(2, ""), "a date in the future is invalid",
              out)
 
-        # -- the export carries the source as its last column ---------------
+        # -- the export carries the source, then confirmed, as its last columns
         st, _, text, rows = srv.export_csv()
-        t.ok(st == 200 and rows and rows[0][-1] == "source",
-             "the export's last column is source", rows[0] if rows else st)
-        if st == 200 and rows and rows[0][-1] == "source":
-            srcs = {r[rows[0].index("email")]: r[-1] for r in rows[1:]}
+        t.ok(st == 200 and rows and rows[0][-2:] == ["source", "confirmed"],
+             "the export's last columns are source, confirmed", rows[0] if rows else st)
+        if st == 200 and rows and rows[0][-2:] == ["source", "confirmed"]:
+            em = rows[0].index("email")
+            srcs = {r[em]: r[-2] for r in rows[1:]}
             t.ok(srcs.get("online@example.org") == "online" and
                  srcs.get("paper1@example.org") == "paper" and srcs.get("new@example.org") == "event",
                  "the export says online, paper and event", srcs)
+            # an imported row counts at once: no one is mailed to confirm it
+            t.ok(all(r[-1] == "1" for r in rows[1:]), "every row, imported or not, confirmed 1",
+                 {r[em]: r[-1] for r in rows[1:] if r[-1] != "1"})
 
         # -- the web form and the print sheet -----------------------------
         web(t, srv)

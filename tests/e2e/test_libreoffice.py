@@ -78,7 +78,7 @@ def main(t):
         with open(out, encoding="utf-8-sig", newline="") as f:
             rows = list(csv.reader(f))
         t.eq(rows[0], ["id", "signed_at", "name", "email", "country", "comment", "public",
-                       "updates", "public_name", "source"], "the sheet's header row")
+                       "updates", "public_name", "source", "confirmed"], "the sheet's header row")
         got = {r[3]: r for r in rows[1:]}
         for r in ROWS:
             g = got.get(r["email"])
@@ -100,6 +100,7 @@ def main(t):
             if pname and pname[0] in "=+-@":
                 pname = "'" + pname
             t.eq(g[8] if len(g) > 8 else None, pname, "public_name cell intact for %s" % r["email"])
+            t.eq(g[9:11], ["online", "1"], "source and confirmed cells for %s" % r["email"])
         formula = got.get("f@example.org")
         t.ok(formula is not None and not formula[2].startswith("="),
              "the formula payload is text in the sheet, not a formula", formula)
