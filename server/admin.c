@@ -553,20 +553,64 @@ int admin_gate(struct http_req *r, enum MHD_Result *ret)
 	return 0;
 }
 
+/* --retention-days: when the signers' names, emails and comments are
+ * erased (or were), for the dashboard's notice. */
+static void retention_note(struct app *a, enum lang lang, struct buf *out)
+{
+	const struct lifecycle *l = app_life(a);
+	int64_t closed = l ? life_closed_time(&l->set) : 0, done_at = 0, due;
+	struct buf when = BUF_INIT;
+	char days[24];
+	const char *msg, *p;
+
+	snprintf(days, sizeof days, "%ld", a->cfg->retention_days);
+	due = closed + (int64_t)a->cfg->retention_days * 86400;
+	if (closed > 0 && store_retention_done(a->st, &done_at) == 1 && done_at >= due) {
+		msg = view_message(lang, "admin.retention.done");
+		life_format_when(&when, l ? l->tz : NULL, lang, done_at);
+	} else if (closed > 0) {
+		msg = view_message(lang, "admin.retention.due");
+		life_format_when(&when, l ? l->tz : NULL, lang, due);
+	} else {
+		msg = view_message(lang, "admin.retention.open");
+	}
+	/* {when} and {days} in the sentence. */
+	for (p = msg; *p; p++) {
+		if (strncmp(p, "{when}", 6) == 0) {
+			buf_append(out, when.data ? when.data : "", when.len);
+			p += 5;
+		} else if (strncmp(p, "{days}", 6) == 0) {
+			buf_puts(out, days);
+			p += 5;
+		} else {
+			buf_putc(out, *p);
+		}
+	}
+	buf_free(&when);
+}
+
 static enum MHD_Result dashboard(struct http_req *r, unsigned status, const char *message)
 {
 	struct app *a = r->app;
 	struct view_admin adm = { atomic_load(&a->bots_refused), message, r->who,
-				  a->seal ? a->seal->fp : NULL };
+				  a->seal ? a->seal->fp : NULL, NULL };
 	struct view_env env;
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, note = BUF_INIT;
+	enum MHD_Result ret;
 
+	if (a->cfg->retention_days >= 0) {
+		retention_note(a, r->lang, &note);
+		adm.retention = buf_cstr(&note);
+	}
 	app_env(a, &env, ROUTE_ADMIN);
 	if (view_admin(&b, &env, r->lang, &adm) != 0) {
 		buf_free(&b);
+		buf_free(&note);
 		return http_send_error(r, HTTP_INTERNAL_ERROR);
 	}
-	return http_send_buf(r, status, "text/html; charset=utf-8", &b);
+	ret = http_send_buf(r, status, "text/html; charset=utf-8", &b);
+	buf_free(&note);
+	return ret;
 }
 
 enum MHD_Result admin_page(struct http_req *r)

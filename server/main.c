@@ -201,6 +201,15 @@ static void setup_seal(struct app *a, const struct config *cfg, struct seal_publ
 		 "the key %s; the server cannot open them", pub->fp);
 }
 
+/* When signing closed, or will by the deadline (0: open, no deadline): for
+ * --retention-days (the outbox thread asks). */
+static int64_t closed_at(void *ctx)
+{
+	const struct lifecycle *l = app_life(ctx);
+
+	return l != NULL ? life_closed_time(&l->set) : 0;
+}
+
 /* Releases what start-up built, in the reverse order. */
 static void app_free(struct app *a)
 {
@@ -307,6 +316,9 @@ int main(int argc, char **argv)
 		oc.texts = app.texts;
 		oc.public_url = cfg.public_url;
 		oc.pending_days = cfg.pending_days;
+		oc.retention_days = cfg.retention_days;
+		oc.closed_at = closed_at;
+		oc.closed_ctx = &app;
 		if ((app.outbox = outbox_start(&oc, err, sizeof err)) == NULL)
 			fatal("%s", err);
 	}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "clock.h"
@@ -34,6 +35,7 @@ struct outbox {
 	enum writer_status task_status;
 	struct domain_slot domains[OUTBOX_DOMAINS];
 	int64_t now; /* of the current claim, for domain_ok */
+	int64_t next_retention; /* when to look at --retention-days again */
 };
 
 /* ---- composing ---- */
@@ -214,6 +216,29 @@ int outbox_compose(struct buf *out, const struct mail_config *mc,
 	return rc;
 }
 
+/* Replaces every occurrence of addr (any case) in s by "<recipient>". */
+static void scrub(char *s, const char *addr)
+{
+	static const char mark[] = "<recipient>";
+	size_t n = strlen(addr), m = sizeof mark - 1;
+	char *p;
+
+	if (n == 0)
+		return;
+	for (p = s; *p; p++) {
+		if (strncasecmp(p, addr, n) != 0)
+			continue;
+		if (n >= m) {
+			memcpy(p, mark, m);
+			memmove(p + m, p + n, strlen(p + n) + 1);
+			p += m - 1;
+		} else {
+			memmove(p + 1, p + n, strlen(p + n) + 1);
+			*p = '?';
+		}
+	}
+}
+
 /* ---- writer tasks, waited for ---- */
 
 struct claim_arg {
@@ -232,6 +257,18 @@ struct done_arg {
 struct purge_arg {
 	int64_t now, before, purged;
 };
+
+struct erase_arg {
+	int64_t now, erased;
+	int left;
+};
+
+static int erase_task(struct store *st, void *arg, char *err, size_t errlen)
+{
+	struct erase_arg *e = arg;
+
+	return store_retention_erase(st, e->now, 1000, &e->erased, &e->left, err, errlen);
+}
 
 struct task {
 	struct writer_item item; /* first */
@@ -379,6 +416,39 @@ static int stopping(struct outbox *o)
 	return s;
 }
 
+/* --retention-days: once the petition has been closed that long, erase the
+ * personal fields, batch by batch (each a short writer task). */
+static void retention(struct outbox *o, int64_t now)
+{
+	int64_t closed, due, done_at = 0, total = 0;
+	struct erase_arg e;
+
+	if (o->cfg.retention_days < 0 || o->cfg.closed_at == NULL)
+		return;
+	if (now < o->next_retention)
+		return;
+	o->next_retention = now + 60;
+	closed = o->cfg.closed_at(o->cfg.closed_ctx);
+	if (closed <= 0)
+		return;
+	due = closed + (int64_t)o->cfg.retention_days * 86400;
+	if (now < due || (store_retention_done(o->cfg.st, &done_at) == 1 && done_at >= due))
+		return;
+	do {
+		memset(&e, 0, sizeof e);
+		e.now = now;
+		if (run_task(o, erase_task, &e) != 0) {
+			log_warn("retention: the erasure could not be saved; trying again in a minute");
+			return;
+		}
+		total += e.erased;
+	} while (e.left && !stopping(o));
+	if (!e.left)
+		log_info("retention: names, emails and comments erased (%lld signature(s)), %ld "
+			 "day(s) after the petition closed; the counts stay", (long long)total,
+			 o->cfg.retention_days);
+}
+
 static void *sender_main(void *arg)
 {
 	struct outbox *o = arg;
@@ -407,6 +477,7 @@ static void *sender_main(void *arg)
 				next_purge = now + 60;
 			}
 		}
+		retention(o, now);
 		if (conn == NULL) {
 			nap(o, 5000);
 			continue;
@@ -438,6 +509,9 @@ static void *sender_main(void *arg)
 			res = mail_send(conn, c.row.rcpt, message.data, message.len, err, sizeof err);
 		}
 		domain_count(o, c.row.domain);
+		/* The relay's answer may quote the address ("550 <a@b>: no such
+		 * user"): it goes to the log and the dashboard without it. */
+		scrub(err, c.row.rcpt);
 		memset(&d, 0, sizeof d);
 		d.id = c.row.id;
 		d.why = err;

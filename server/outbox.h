@@ -21,8 +21,10 @@
  * minute (the rest wait their turn, the others go on); each client's share
  * is paced before queueing (sign.c, confirm.c: mail_at).
  *
- * The thread also runs the housekeeping: expired links, old quota rows, and
- * unconfirmed signatures older than --pending-days.
+ * The thread also runs the housekeeping: expired links, old quota rows,
+ * unconfirmed signatures older than --pending-days, and --retention-days'
+ * erasure of the personal fields once the petition has been closed that
+ * long (store_retention_erase, in batches).
  *
  * Layer: writer. */
 #ifndef PETITIOND_OUTBOX_H
@@ -53,6 +55,11 @@ struct outbox_config {
 	struct content_slot *texts;       /* the published texts (mail subject and bodies) */
 	const char *public_url;           /* links are built on it; NULL: no mail is sent */
 	long pending_days;                /* unconfirmed signatures kept this long */
+	/* sealed area: --retention-days (-1: keep), and when signing closed
+	 * (or will: the deadline), 0 when it is open with no deadline. */
+	long retention_days;
+	int64_t (*closed_at)(void *ctx);
+	void *closed_ctx;
 };
 
 /* Starts the thread. NULL (err) when it cannot. Main thread, after the

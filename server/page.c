@@ -257,7 +257,7 @@ int page_init(struct app *a, char *err, size_t errlen)
 	struct buf test = BUF_INIT;
 	struct form_sig sig;
 	struct view_env env;
-	struct view_admin adm = { 0, NULL, NULL, NULL };
+	struct view_admin adm = { 0, NULL, NULL, NULL, NULL };
 	int p, l;
 
 	a->pages = calloc(1, sizeof *a->pages);

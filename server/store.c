@@ -304,9 +304,10 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	    exec(st->w, "PRAGMA foreign_keys = ON", err, errlen) != 0 ||
 	    exec(st->w, wal_limit_sql, err, errlen) != 0)
 		goto fail;
-	/* A deleted signature (a signer's erasure) is overwritten with zeros
-	 * on the pages its deletion writes anyway: no extra I/O. */
-	sqlite3_exec(st->w, "PRAGMA secure_delete = FAST", NULL, NULL, NULL);
+	/* Deleted content (a signer's erasure, a sent message's address) is
+	 * overwritten with zeros, also on pages that become free: deletions
+	 * are rare, signing never deletes, so the extra writes cost little. */
+	sqlite3_exec(st->w, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
 	if (migrate(st->w, err, errlen) != 0)
 		goto fail;
 	sqlite3_wal_autocheckpoint(st->w, 0);
@@ -347,7 +348,7 @@ int store_open_shared(struct store **out, const char *path, char *err, size_t er
 	if (exec(st->w, "PRAGMA synchronous = FULL", err, errlen) != 0 ||
 	    exec(st->w, "PRAGMA foreign_keys = ON", err, errlen) != 0)
 		goto fail;
-	sqlite3_exec(st->w, "PRAGMA secure_delete = FAST", NULL, NULL, NULL); /* as store_open */
+	sqlite3_exec(st->w, "PRAGMA secure_delete = ON", NULL, NULL, NULL); /* as store_open */
 	v = user_version(st->w);
 	if (v != nmigrations()) {
 		snprintf(err, errlen, "%s: schema version %d, this petitiond knows %d; the server "

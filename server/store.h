@@ -771,4 +771,17 @@ int store_seal_state(struct store *st, char *fp, unsigned char *key);
  * may be clear, free pages may hold clear text), else 0. Start-up only. */
 int store_seal_unfinished(struct store *st);
 
+/* store_retention.c (sealed area): --retention-days. Erases, in one
+ * transaction, the name, email and comment of up to max signatures (their
+ * duplicate key becomes '#' || id), and every unconfirmed signature, every
+ * message waiting in the outbox and every mailed link; the counts stay.
+ * *erased: rows changed; *left: 1 while rows with personal data remain.
+ * The last batch also empties the search index (it is rebuilt from what
+ * stays), records 'retention_done_at' and an audit line "retention", then
+ * checkpoints and vacuums. Writer thread. Returns 0 or -1 (err). */
+int store_retention_erase(struct store *st, int64_t now, int max, int64_t *erased, int *left,
+			  char *err, size_t errlen);
+/* When the erasure last finished: 1 and *at, 0 never, -1 error. Any thread. */
+int store_retention_done(struct store *st, int64_t *at);
+
 #endif

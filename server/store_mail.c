@@ -409,6 +409,19 @@ int store_outbox_done(struct store *st, int64_t id, int result, int64_t retry_at
 	}
 	if (store_exec(c.w, op, "COMMIT", err, errlen) != 0)
 		goto fail_reported;
+	/* The last message left: the WAL still holds the frames that carried
+	 * addresses and tokens in clear; copy what it holds into the database
+	 * (where the rows are gone, zeroed by secure_delete) and truncate it.
+	 * Best effort: a long reader may hold it back until the next time. */
+	if (result != 1 && sqlite3_prepare_v2(c.w, "SELECT EXISTS (SELECT 1 FROM outbox)", -1, &s,
+					      NULL) == SQLITE_OK) {
+		int empty = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 0;
+
+		sqlite3_finalize(s);
+		s = NULL;
+		if (empty)
+			sqlite3_exec(c.w, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	}
 	return 0;
 fail:
 	store_errmsg(c.w, c.path, op, err, errlen);

@@ -75,6 +75,8 @@ struct view_admin {
 	const char *message;   /* a result to show (plain text), or NULL */
 	const char *who;       /* the signed-in organizer's account name, or NULL */
 	const char *seal_fp;   /* sealed mode: the public key's fingerprint; NULL: clear */
+	const char *retention; /* --retention-days: when the personal fields go (plain
+				* text), or NULL */
 };
 int view_admin(struct buf *out, const struct view_env *env, enum lang lang,
 	       const struct view_admin *a);

@@ -523,6 +523,7 @@ int view_admin(struct buf *out, const struct view_env *env, enum lang lang,
 	view_set(&c, "admin_offline", soff);
 	view_set(&c, "admin_message", a->message ? a->message : "");
 	view_set(&c, "seal_fp", a->seal_fp ? a->seal_fp : "");
+	view_set(&c, "retention_note", a->retention ? a->retention : "");
 	if (mail_figures(&c, &mailb, env, lang) != 0) {
 		buf_free(&chartb);
 		return -1;

@@ -20,6 +20,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
@@ -76,14 +77,13 @@ def main():
     print(json.dumps({"port": sink.port, "ca": ca}), flush=True)
     written = 0
     try:
-        waited = 0.0
-        while not done.is_set() and waited < args.limit:
+        deadline = time.monotonic() + args.limit
+        while not done.is_set() and time.monotonic() < deadline:
             raw, msgs = list(sink.raw), list(sink.messages)
             while written < min(len(raw), len(msgs)):
                 save(args.dir, written + 1, raw[written], msgs[written])
                 written += 1
             done.wait(POLL_S)
-            waited += POLL_S
     finally:
         sink.stop()
     return 0

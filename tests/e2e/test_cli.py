@@ -3,7 +3,7 @@
 export's filters on the web.
 
 `petitiond export [--format csv|json] [--since D] [--until D] [--country CC]
-[--updates] [--source S]` streams the signatures while the server runs;
+[--updates] [--source S] [--confirmed 1|0]` streams the signatures while the server runs;
 GET /admin/export.csv and /admin/export.json take the same filters as query
 parameters and return the same rows. `petitiond stats [--json]` prints the
 count, by country and by day. `petitiond delete --email ADDRESS` erases a
@@ -26,7 +26,7 @@ import harness as H  # noqa: E402
 
 CLI_TIMEOUT = 60  # seconds, any one command
 HEADER = ["id", "signed_at", "name", "email", "country", "comment", "public", "updates",
-          "public_name", "source"]
+          "public_name", "source", "confirmed"]
 DAY = 86400
 T0 = 1767225600  # 2026-01-01T00:00:00Z
 
@@ -59,6 +59,35 @@ def wait_count(srv, want, seconds=5.0):
             return got
         time.sleep(0.1)
     return got
+
+
+def check_filters(t, srv, ids, cases):
+    """Each case (export flags, query string, emails): the command line and
+    the web, CSV and JSON, give exactly those rows."""
+    for args, query, want in cases:
+        want_ids = sorted(ids[e] for e in want)
+        rc, out, err = cli(srv.db, "export", *args)
+        _, rows = csv_rows(out)
+        t.ok(rc == 0 and rows[0] == HEADER and ids_of_csv(rows) == want_ids,
+             "export %s: the matching rows" % " ".join(args), (rc, ids_of_csv(rows), want_ids, err))
+        rc, out, err = cli(srv.db, "export", "--format", "json", *args)
+        try:
+            arr = json.loads(out.decode("utf-8"))
+        except ValueError as e:
+            arr = "not JSON: %r %r" % (e, out[:200])
+        t.ok(rc == 0 and isinstance(arr, list) and [o["id"] for o in arr] == want_ids,
+             "export --format json %s: the same rows" % " ".join(args), (rc, arr, err))
+        st, h, b = srv.request("GET", "/admin/export.csv?" + query, headers=srv.auth_header())
+        _, rows = csv_rows(b) if st == 200 else (None, [[]])
+        t.ok(st == 200 and rows[0] == HEADER and ids_of_csv(rows) == want_ids,
+             "GET /admin/export.csv?%s: the same rows" % query, (st, rows))
+        st, h, b = srv.request("GET", "/admin/export.json?" + query, headers=srv.auth_header())
+        try:
+            arr = json.loads(b.decode("utf-8")) if st == 200 else None
+        except ValueError:
+            arr = None
+        t.ok(st == 200 and isinstance(arr, list) and [o["id"] for o in arr] == want_ids,
+             "GET /admin/export.json?%s: the same rows" % query, (st, b[:300]))
 
 
 def main(t):
@@ -99,7 +128,8 @@ def main(t):
         bom, rows = csv_rows(out)
         t.eq(rc, 0, "export: exit 0 while the server runs")
         t.ok(bom, "export: CSV starts with the byte order mark")
-        t.eq(rows[0] if rows else None, HEADER, "export: the contract's columns, source last")
+        t.eq(rows[0] if rows else None, HEADER,
+             "export: the contract's columns, then public_name, source, confirmed")
         t.eq(len(rows) - 1, 6, "export: every signature")
         t.ok("6 signatures" in err, "export: says how many on stderr", err)
         t.ok(out.count(b"\r\n") == 7, "export: CRLF line ends (7 lines)")
@@ -107,6 +137,8 @@ def main(t):
         f = byid.get(ids["formula@example.org"], {})
         t.ok(f.get("name", "").startswith("'="), "export: the formula guard holds", f.get("name"))
         t.eq(byid.get(ids["srey@example.org"], {}).get("source"), "paper", "export: source column")
+        t.eq(sorted({r.get("confirmed") for r in byid.values()}), ["1"],
+             "export: confirmed column, 1 for every row (no --confirm)")
         t.eq(byid.get(ids["srey@example.org"], {}).get("signed_at"), "2026-01-01T23:59:59Z",
              "export: signed_at in UTC")
 
@@ -130,30 +162,37 @@ def main(t):
              "source=online&country=US&updates=1", ["lina@example.org"]),
             (["--source", "event"], "source=event", []),
         ]
-        for args, query, want in cases:
-            want_ids = sorted(ids[e] for e in want)
-            rc, out, err = cli(srv.db, "export", *args)
-            _, rows = csv_rows(out)
-            t.ok(rc == 0 and rows[0] == HEADER and ids_of_csv(rows) == want_ids,
-                 "export %s: the matching rows" % " ".join(args), (rc, ids_of_csv(rows), want_ids, err))
-            rc, out, err = cli(srv.db, "export", "--format", "json", *args)
-            try:
-                arr = json.loads(out.decode("utf-8"))
-            except ValueError as e:
-                arr = "not JSON: %r %r" % (e, out[:200])
-            t.ok(rc == 0 and isinstance(arr, list) and [o["id"] for o in arr] == want_ids,
-                 "export --format json %s: the same rows" % " ".join(args), (rc, arr, err))
-            st, h, b = srv.request("GET", "/admin/export.csv?" + query, headers=srv.auth_header())
-            _, rows = csv_rows(b) if st == 200 else (None, [[]])
-            t.ok(st == 200 and rows[0] == HEADER and ids_of_csv(rows) == want_ids,
-                 "GET /admin/export.csv?%s: the same rows" % query, (st, rows))
-            st, h, b = srv.request("GET", "/admin/export.json?" + query, headers=srv.auth_header())
-            try:
-                arr = json.loads(b.decode("utf-8")) if st == 200 else None
-            except ValueError:
-                arr = None
-            t.ok(st == 200 and isinstance(arr, list) and [o["id"] for o in arr] == want_ids,
-                 "GET /admin/export.json?%s: the same rows" % query, (st, b[:300]))
+        check_filters(t, srv, ids, cases)
+
+        # confirmed=1|0: one row waits for its signer's confirmation for a
+        # moment (the purge of old pending rows runs only at start and every
+        # 10 minutes), then counts again, so the counters stay right.
+        con = sqlite3.connect(srv.db, timeout=10)
+        with con:
+            con.execute("UPDATE signatures SET confirmed = 0 WHERE email = ?", ("lina@example.org",))
+        check_filters(t, srv, ids, [
+            (["--confirmed", "0"], "confirmed=0", ["lina@example.org"]),
+            (["--confirmed", "1"], "confirmed=1",
+             ["dara@example.org", "srey@example.org", "formula@example.org", "quote@example.org",
+              "Erase.Me@Example.org"]),
+            (["--confirmed", "1", "--country", "US"], "confirmed=1&country=US", ["Erase.Me@Example.org"]),
+            (["--confirmed", "0", "--source", "paper"], "confirmed=0&source=paper", []),
+        ])
+        rc, out, err = cli(srv.db, "export")
+        _, rows = csv_rows(out)
+        t.ok(rc == 0 and {r[3]: r[10] for r in rows[1:] if len(r) > 10}.get("lina@example.org") == "0"
+             and len(rows) == 7, "export without a filter: the pending row too, confirmed 0",
+             (rc, rows, err))
+        st, h, b = srv.request("GET", "/admin/export.json?confirmed=0", headers=srv.auth_header())
+        try:
+            arr = json.loads(b.decode("utf-8")) if st == 200 else None
+        except ValueError:
+            arr = None
+        t.ok(isinstance(arr, list) and len(arr) == 1 and arr[0].get("confirmed") is False,
+             "export.json?confirmed=0: \"confirmed\": false", (st, b[:300]))
+        with con:
+            con.execute("UPDATE signatures SET confirmed = 1 WHERE email = ?", ("lina@example.org",))
+        con.close()
 
         # JSON: the values, typed and escaped.
         st, h, b = srv.request("GET", "/admin/export.json", headers=srv.auth_header())
@@ -167,8 +206,9 @@ def main(t):
         q = [o for o in arr if o["email"] == "quote@example.org"]
         t.ok(q and q[0]["name"] == "Quote \"Q\" Back\\slash" and q[0]["comment"] == "line1\nline2"
              and q[0]["updates"] is True and q[0]["public"] is False and q[0]["public_name"] is None
-             and q[0]["source"] == "paper" and q[0]["signed_at"] == "2026-02-10T00:00:00Z",
-             "export.json: strings escaped, booleans, null, source, UTC time", q)
+             and q[0]["source"] == "paper" and q[0]["signed_at"] == "2026-02-10T00:00:00Z"
+             and q[0]["confirmed"] is True,
+             "export.json: strings escaped, booleans, null, source, UTC time, confirmed", q)
         t.eq(sorted(arr[0].keys()), sorted(HEADER), "export.json: the CSV's keys")
 
         # Refusals on the web.
@@ -177,7 +217,7 @@ def main(t):
         st, _, _ = srv.request("GET", "/admin/export.csv?country=KH")
         t.eq(st, 401, "export.csv with a filter, without credentials: 401")
         for bad in ("since=2026-13-01", "until=yesterday", "country=KHM", "country=1A",
-                    "source=web", "updates=yes", "since=2026-02-30"):
+                    "source=web", "updates=yes", "since=2026-02-30", "confirmed=yes", "confirmed=2"):
             st, _, b = srv.request("GET", "/admin/export.csv?" + bad, headers=srv.auth_header())
             t.eq(st, 400, "export.csv?%s: 400" % bad)
         st, _, b = srv.request("GET", "/admin/export.json?country=%3Cscript%3E",
@@ -194,6 +234,7 @@ def main(t):
                           (["export", "--until", "2026-02-29"], "no such day"),
                           (["export", "--country", "K"], "bad country"),
                           (["export", "--source", "web"], "bad source"),
+                          (["export", "--confirmed", "yes"], "bad confirmed"),
                           (["export", "--since", "2026-02-01", "--until", "2026-01-01"],
                            "until before since"),
                           (["export", "--colour"], "unknown flag"),
