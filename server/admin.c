@@ -565,6 +565,8 @@ static void retention_note(struct app *a, enum lang lang, struct buf *out)
 
 	snprintf(days, sizeof days, "%ld", a->cfg->retention_days);
 	due = closed + (int64_t)a->cfg->retention_days * 86400;
+	if (due < a->retention_not_before)
+		due = a->retention_not_before;
 	if (closed > 0 && store_retention_done(a->st, &done_at) == 1 && done_at >= due) {
 		msg = view_message(lang, "admin.retention.done");
 		life_format_when(&when, l ? l->tz : NULL, lang, done_at);

@@ -54,6 +54,9 @@ struct app {
 	 * of the duplicate key's hash, kept in the database (store_seal_state). */
 	const struct seal_public *seal;
 	unsigned char seal_hash_key[32];
+	/* --retention-days: never erased before this (Unix seconds): the
+	 * default's notice period (config.h), 0 with the flag given. */
+	int64_t retention_not_before;
 };
 
 /* The duplicate key of an address already normalised (form_email_norm):

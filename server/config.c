@@ -60,7 +60,7 @@ static const struct option_def {
 	{ "pending-days", OPT_PENDING_DAYS, "N", "unconfirmed signatures are erased after N days (default 14)" },
 	{ "seal-key", OPT_SEAL_KEY, "FILE", "sealed mode: store names, emails and comments only as sealed boxes for the public key FILE (petitiond keygen); the server cannot open them" },
 	{ "time-precision", OPT_TIME_PRECISION, "hour|minute|second", "precision of the signing times kept (default hour)" },
-	{ "retention-days", OPT_RETENTION, "N", "erase the signers' names, emails and comments N days after the petition closes (default: keep; counts stay)" },
+	{ "retention-days", OPT_RETENTION, "N|off", "erase the signers' names, emails and comments N days after the petition closes; counts stay (default 180, as the UK Parliament's petitions; off: keep)" },
 	{ "admin-session-idle", OPT_SESSION_IDLE, "SECONDS", "an organizer signed in at /admin/login is signed out after this long without using the organizers' pages (default 43200 = 12 hours)" },
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -485,7 +485,8 @@ static void apply(struct config *cfg, const struct option_def *o, const char *v)
 			bad(o->flag, "expected hour, minute or second");
 		break;
 	case OPT_RETENTION:
-		cfg->retention_days = parse_long(o->flag, v, 0, 36500);
+		cfg->retention_days = strcmp(v, "off") == 0 ? -1 : parse_long(o->flag, v, 0, 36500);
+		cfg->retention_set = 1;
 		break;
 	case OPT_USER: {
 		const struct passwd *pw = getpwnam(v);
@@ -624,7 +625,7 @@ void config_load(struct config *cfg, int argc, char **argv)
 	cfg->admin_session_idle = CONFIG_DEFAULT_SESSION_IDLE;
 	cfg->pending_days = CONFIG_DEFAULT_PENDING_DAYS;
 	cfg->time_precision = 3600;
-	cfg->retention_days = -1;
+	cfg->retention_days = CONFIG_DEFAULT_RETENTION_DAYS;
 	allow_root = getenv("PETITIOND_ALLOW_ROOT");
 	cfg->allow_root = allow_root != NULL && strcmp(allow_root, "1") == 0;
 

@@ -11,6 +11,8 @@
 					* carrier-grade NAT puts many phones on one address) */
 #define CONFIG_SUBNET_FACTOR 4        /* --per-subnet-limit default: this many addresses' worth */
 #define CONFIG_MAX_GOAL 1000000000L
+#define CONFIG_DEFAULT_RETENTION_DAYS 180 /* personal fields kept after closing */
+#define CONFIG_RETENTION_NOTICE_DAYS 14   /* the default's notice before it first erases */
 #define CONFIG_DEFAULT_PENDING_DAYS 14 /* unconfirmed signatures are kept this long */
 #define CONFIG_DEFAULT_SESSION_IDLE 43200 /* seconds an admin session lasts unused: 12 h */
 #define CONFIG_MAX_TRUSTED 16          /* CIDRs in --trust-proxy */
@@ -77,7 +79,10 @@ struct config {
 	const char *key_file;    /* unseal --key FILE.secret, seal --key FILE.public */
 	long time_precision;     /* seconds signing times are rounded down to: 3600, 60, 1 */
 	long retention_days;     /* personal fields erased this many days after the
-				  * petition closes; -1: never */
+				  * petition closes; -1: never (--retention-days off) */
+	int retention_set;       /* --retention-days given (else the default, which
+				  * never erases sooner than CONFIG_RETENTION_NOTICE_DAYS
+				  * after a server first announced it) */
 };
 
 /* Fills cfg from defaults, then the environment, then argv (flags win).

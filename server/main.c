@@ -201,6 +201,38 @@ static void setup_seal(struct app *a, const struct config *cfg, struct seal_publ
 		 "the key %s; the server cannot open them", pub->fp);
 }
 
+/* --retention-days left at its default erases nothing until
+ * CONFIG_RETENTION_NOTICE_DAYS after the first start that announced it
+ * (kept as 'retention.announced_at'): a petition closed long ago that
+ * upgrades keeps its data for the notice period, shown on the dashboard. */
+static int announce_retention(struct store *st, void *ctx)
+{
+	int64_t *at = ctx;
+	char *v = store_get_setting(st, "retention.announced_at");
+	char now[24];
+
+	if (v != NULL) {
+		*at = strtoll(v, NULL, 10);
+		free(v);
+		return 0;
+	}
+	*at = clock_now_ms() / 1000;
+	snprintf(now, sizeof now, "%lld", (long long)*at);
+	return store_set_setting(st, "retention.announced_at", now) == 0 ? 0 : -1;
+}
+
+static void setup_retention(struct app *a, const struct config *cfg)
+{
+	int64_t at = 0;
+	char err[512];
+
+	if (cfg->retention_days < 0 || cfg->retention_set)
+		return;
+	if (store_transaction(a->st, announce_retention, &at, err, sizeof err) != 0)
+		fatal("retention: %s", err);
+	a->retention_not_before = at + (int64_t)CONFIG_RETENTION_NOTICE_DAYS * 86400;
+}
+
 /* When signing closed, or will by the deadline (0: open, no deadline): for
  * --retention-days (the outbox thread asks). */
 static int64_t closed_at(void *ctx)
@@ -281,6 +313,7 @@ int main(int argc, char **argv)
 		fatal("database: %s", err);
 	setup(app.st, &cfg);
 	setup_seal(&app, &cfg, &seal_pub);
+	setup_retention(&app, &cfg);
 	/* The lifecycle settings (status, deadline, goal, time zone): read before
 	 * the writer starts, published before any page renders. */
 	if (admin_life_init(&app, err, sizeof err) != 0)
@@ -317,6 +350,7 @@ int main(int argc, char **argv)
 		oc.public_url = cfg.public_url;
 		oc.pending_days = cfg.pending_days;
 		oc.retention_days = cfg.retention_days;
+		oc.retention_not_before = app.retention_not_before;
 		oc.closed_at = closed_at;
 		oc.closed_ctx = &app;
 		if ((app.outbox = outbox_start(&oc, err, sizeof err)) == NULL)

@@ -432,6 +432,8 @@ static void retention(struct outbox *o, int64_t now)
 	if (closed <= 0)
 		return;
 	due = closed + (int64_t)o->cfg.retention_days * 86400;
+	if (due < o->cfg.retention_not_before)
+		due = o->cfg.retention_not_before;
 	if (now < due || (store_retention_done(o->cfg.st, &done_at) == 1 && done_at >= due))
 		return;
 	do {

@@ -58,6 +58,7 @@ struct outbox_config {
 	/* sealed area: --retention-days (-1: keep), and when signing closed
 	 * (or will: the deadline), 0 when it is open with no deadline. */
 	long retention_days;
+	int64_t retention_not_before; /* never erased before this (Unix seconds) */
 	int64_t (*closed_at)(void *ctx);
 	void *closed_ctx;
 };

@@ -699,7 +699,10 @@ int store_mail_queue(struct store *st, int64_t sig_id, enum store_mail_kind kind
 	sqlite3_stmt *size = mstmt(st, M_OUTBOX_SIZE), *s = mstmt(st, M_OUTBOX_ADD);
 	char token[STORE_TOKEN_MAX], code[STORE_CODE_MAX] = "", wtoken[STORE_TOKEN_MAX] = "";
 	char domain[STORE_MAIL_ADDR_MAX];
-	int64_t expires = now + STORE_TOKEN_TTL_S, waiting = 0;
+	/* To the next whole hour: an exact expiry would give away the exact
+	 * signing time that --time-precision keeps to the hour. */
+	int64_t expires = now + STORE_TOKEN_TTL_S + 3599 - (now + STORE_TOKEN_TTL_S + 3599) % 3600;
+	int64_t waiting = 0;
 
 	if (size == NULL || s == NULL)
 		return -1;
