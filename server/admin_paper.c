@@ -57,6 +57,7 @@ struct paper_task {
 	size_t nvalid;
 	unsigned char *added;
 	struct store_import_totals tot;
+	struct app_sealed sealed;  /* sealed mode: what sigs point to */
 };
 
 static void task_free(void *p)
@@ -66,6 +67,7 @@ static void task_free(void *p)
 	if (t == NULL)
 		return;
 	import_set_free(&t->set);
+	app_sealed_free(&t->sealed);
 	free(t->sigs);
 	free(t->idx);
 	free(t->added);
@@ -294,6 +296,10 @@ enum MHD_Result admin_import_post(struct http_req *r)
 		v.refused = t->step == STEP_ADD && t->set.ninvalid > 0;
 		return render(r, t->set.ninvalid > 0 ? HTTP_UNPROCESSABLE : HTTP_OK, &v);
 	}
+	/* sealed area: the rows are stored sealed like signatures from the form. */
+	if (t->a->seal != NULL &&
+	    app_seal_sigs(t->a->seal, t->a->seal_hash_key, t->sigs, t->nvalid, &t->sealed) != 0)
+		return http_send_unavailable(r);
 	t->pending.item.op = WRITER_TASK;
 	t->pending.item.task = task_run;
 	t->pending.item.task_arg = t;

@@ -2,6 +2,8 @@
  * properties (from routes.h, without the handlers), and the data every page
  * shows. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "app.h"
 #include "seal.h"
@@ -52,4 +54,48 @@ void app_email_key(const struct app *a, const char *norm, char *out, size_t outl
 	}
 	seal_email_hash(a->seal_hash_key, norm, h);
 	snprintf(out, outlen, "%s", h);
+}
+
+int app_seal_sigs(const struct seal_public *k, const unsigned char *hash_key,
+		  struct store_sig *sigs, size_t n, struct app_sealed *out)
+{
+	size_t i;
+
+	out->bufs = calloc(n ? 3 * n : 1, sizeof *out->bufs);
+	out->keys = calloc(n ? n : 1, sizeof *out->keys);
+	out->n = n;
+	if (out->bufs == NULL || out->keys == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct store_sig *g = &sigs[i];
+		struct buf *b = &out->bufs[3 * i];
+		int has_email = g->email_norm != NULL && g->email_norm[0] != '\0';
+
+		if (seal_box(k, g->name, strlen(g->name), &b[0]) != 0 ||
+		    (has_email && g->email && seal_box(k, g->email, strlen(g->email), &b[1]) != 0) ||
+		    (g->comment && g->comment[0] &&
+		     seal_box(k, g->comment, strlen(g->comment), &b[2]) != 0))
+			return -1;
+		g->name = buf_cstr(&b[0]);
+		if (has_email) {
+			seal_email_hash(hash_key, g->email_norm, out->keys[i]);
+			g->email = buf_cstr(&b[1]);
+			g->email_norm = out->keys[i];
+		}
+		if (g->comment && g->comment[0])
+			g->comment = buf_cstr(&b[2]);
+	}
+	return 0;
+}
+
+void app_sealed_free(struct app_sealed *s)
+{
+	size_t i;
+
+	if (s->bufs != NULL)
+		for (i = 0; i < 3 * s->n; i++)
+			buf_free(&s->bufs[i]);
+	free(s->bufs);
+	free(s->keys);
+	memset(s, 0, sizeof *s);
 }

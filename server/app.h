@@ -63,6 +63,18 @@ struct app {
  * itself in clear mode, its keyed hash in sealed mode (seal_email_hash).
  * out: at least FORM_EMAIL_MAX_BYTES + 1 bytes. Any thread. */
 void app_email_key(const struct app *a, const char *norm, char *out, size_t outlen);
+/* Seals n signatures in place for the public key k (name, email, comment
+ * as sealed boxes; the duplicate key as the keyed hash with hash_key; a
+ * paper row without an email keeps none): the new strings live in out,
+ * until app_sealed_free. Returns 0 or -1 (out of memory). Any thread. */
+struct app_sealed {
+	struct buf *bufs;  /* 3 per signature */
+	char (*keys)[67];  /* SEAL_HASH_MAX per signature */
+	size_t n;
+};
+int app_seal_sigs(const struct seal_public *k, const unsigned char *hash_key,
+		  struct store_sig *sigs, size_t n, struct app_sealed *out);
+void app_sealed_free(struct app_sealed *s);
 
 /* email area: a client whose requests (signing, asking for a link) queued
  * more than APP_MAIL_PER_MIN messages within a minute has the next ones

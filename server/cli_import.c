@@ -14,9 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "app.h"
 #include "cli.h"
 #include "clock.h"
 #include "import.h"
+#include "seal.h"
 #include "store.h"
 
 #define CLI_IMPORT_ERR_BYTES 8192
@@ -65,6 +67,52 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
 	return 0;
 }
 
+/* When the database at cfg->db is sealed: seals the n rows with
+ * --seal-key (refused: none given, a key other than the database's).
+ * 0 (nothing to do, or sealed) or -1 (said why on stderr). */
+static int seal_rows(const struct config *cfg, struct store_sig *sigs, size_t n,
+		     struct app_sealed *out)
+{
+	struct store *st = NULL;
+	struct seal_public pub;
+	unsigned char hk[SEAL_HASH_KEY_BYTES];
+	char fp[SEAL_FP_MAX], err[CLI_IMPORT_ERR_BYTES];
+	int state;
+
+	if (store_open_shared(&st, cfg->db, err, sizeof err) != 0) {
+		fprintf(stderr, "petitiond import: %s; nothing written\n", err);
+		return -1;
+	}
+	state = store_seal_state(st, fp, hk);
+	store_close(st);
+	if (state == 0)
+		return 0;
+	if (state < 0) {
+		fprintf(stderr, "petitiond import: the database's seal settings are damaged; "
+			"nothing written\n");
+		return -1;
+	}
+	if (cfg->seal_key == NULL) {
+		fprintf(stderr, "petitiond import: the database is sealed (key %s): give --seal-key "
+			"FILE.public to seal the rows; nothing written\n", fp);
+		return -1;
+	}
+	if (seal_init() != 0 || seal_load_public(cfg->seal_key, &pub, err, sizeof err) != 0) {
+		fprintf(stderr, "petitiond import: --seal-key: %s; nothing written\n", err);
+		return -1;
+	}
+	if (strcmp(pub.fp, fp) != 0) {
+		fprintf(stderr, "petitiond import: --seal-key is %s, the database is sealed for %s; "
+			"nothing written\n", pub.fp, fp);
+		return -1;
+	}
+	if (app_seal_sigs(&pub, hk, sigs, n, out) != 0) {
+		fprintf(stderr, "petitiond import: out of memory; nothing written\n");
+		return -1;
+	}
+	return 0;
+}
+
 int cli_import(const struct config *cfg)
 {
 	const char *source = cfg->source ? cfg->source : "paper";
@@ -77,6 +125,7 @@ int cli_import(const struct config *cfg)
 	const struct passwd *pw;
 	int64_t now = clock_now_ms() / 1000;
 	int commit, rc, status = CLI_FAILED;
+	struct app_sealed sealed = { 0 };
 
 	if (strcmp(source, "paper") != 0 && strcmp(source, "event") != 0) {
 		fprintf(stderr, "petitiond import: --source: expected paper or event\n");
@@ -120,6 +169,10 @@ int cli_import(const struct config *cfg)
 		};
 		idx[nvalid++] = i;
 	}
+	/* sealed area: a sealed database takes the rows sealed, with --seal-key
+	 * (the public key: the same as the server's) and its hash key. */
+	if (nvalid > 0 && seal_rows(cfg, sigs, nvalid, &sealed) != 0)
+		goto out;
 	commit = !cfg->dry_run && (set.ninvalid == 0 || cfg->add_valid) && nvalid > 0;
 	pw = getpwuid(geteuid());
 	snprintf(who, sizeof who, "cli:%s", pw ? pw->pw_name : "?");
@@ -164,6 +217,7 @@ int cli_import(const struct config *cfg)
 			"add the valid rows only with --add-valid\n", set.ninvalid);
 	}
 out:
+	app_sealed_free(&sealed);
 	free(sigs);
 	free(added);
 	free(idx);

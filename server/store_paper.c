@@ -84,6 +84,25 @@ static int import_tx(struct store *st, sqlite3 *db, const char *path,
 	if (step_reset(s[P_BEGIN]) != 0)
 		goto fail;
 	began = 1;
+	/* sealed area: a sealed database takes sealed rows only (the callers
+	 * seal them with --seal-key), never a clear name. */
+	{
+		sqlite3_stmt *q = NULL;
+		int is_sealed = 0;
+
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM settings WHERE key = 'seal_fingerprint'", -1,
+				       &q, NULL) == SQLITE_OK)
+			is_sealed = sqlite3_step(q) == SQLITE_ROW;
+		sqlite3_finalize(q);
+		for (i = 0; is_sealed && i < n; i++)
+			if (sigs[i].name == NULL || strncmp(sigs[i].name, "sealed:", 7) != 0) {
+				snprintf(err, errlen, "the database is sealed: give --seal-key "
+					 "FILE.public to import into it (rows are sealed before they "
+					 "are stored)");
+				began = 2; /* err says why */
+				goto fail;
+			}
+	}
 	op = "adding the imported signatures";
 	for (i = 0; i < n; i++) {
 		const struct store_sig *g = &sigs[i];

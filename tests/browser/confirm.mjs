@@ -30,7 +30,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  ok, eq, note, group, setGroupOrder, S, runSuite, newContext, htmlLang, injectAxe, axeCheck, shoot,
+  ok, eq, okKnown, note, group, setGroupOrder, S, runSuite, newContext, htmlLang, injectAxe, axeCheck, shoot,
   overflow, sleep, HERE, REPO, ARTIFACTS, TOKEN, KHMER, KHMER_NAME,
 } from './lib.mjs';
 
@@ -41,9 +41,16 @@ const SHOTS = 'confirm'; // artifacts/confirm/: run.mjs clears every other PNG d
 const PER_DAY = 3; // messages per address per day (the issue; STORE_MAIL_PER_DAY)
 const MAIL_WAIT_MS = 20_000; // for a message the outbox sends at once
 const QUIET_MS = 1500; // after the last expected message, for any extra one
+const CACHE_MS = 300; // the server re-renders a cached page at most every 250 ms
 const I18N = Object.fromEntries(['en', 'km'].map((l) =>
   [l, JSON.parse(fs.readFileSync(path.join(REPO, 'assets', 'i18n', `${l}.json`), 'utf8'))]));
 const t = (lang, key) => I18N[lang][key];
+
+// Known problems (see lib.mjs okKnown): printed as "not ok ... # TODO", a
+// plain "ok" once fixed.
+const SHARE_AFTER_CONFIRM = 'the confirmed page links to /thanks#share, whose heading (confirmation on) is always '
+  + '"Check your inbox to confirm": server/view_mail.c view_confirm could give the done state share_url/share_text '
+  + '(as view_pages.c does for /thanks) so that assets/confirm.html shows the share block itself';
 
 // ---------------------------------------------------------------------------
 // The SMTP sink: a process of ours, started before the server (whose
@@ -245,7 +252,9 @@ async function testEnglish() {
   eq(first.path, '/thanks', 'en: signing lands on /thanks');
   eq(await h1(page), t(lang, 'thanks.pending.heading'), 'en: the thanks page says to check the inbox');
   await survey(page, 'thanks-pending', lang, 'pending thanks page');
+  await sleep(CACHE_MS);
   eq(await shownCount(page, lang), before, 'en: the petition page\'s count does not move for an unconfirmed signature');
+  eq((await S.server.stats()).count, before, 'en: nor does /api/stats');
   const msgs1 = await waitMails(addr, 1);
   eq(msgs1.length, 1, 'en: the confirmation message arrives in the sink');
   const m1 = msgs1[0] || { text: '', html: '', subject: '' };
@@ -284,6 +293,7 @@ async function testEnglish() {
   eq(await h1(page), t(lang, 'confirm.heading'), 'en: the page asks to confirm');
   await survey(page, 'confirm', lang, '/confirm with the link\'s button');
   const confirmUrl = page.url();
+  await sleep(CACHE_MS);
   eq(await shownCount(page, lang), before, 'en: opening the link (GET) confirms nothing');
   await page.goto(confirmUrl);
   const done = await press(page, '/confirm');
@@ -292,6 +302,13 @@ async function testEnglish() {
   eq(await h1(page), t(lang, 'confirm.done.heading'), 'en: the page says the signature is confirmed');
   eq(num(await page.textContent('.count strong')), before + 1, 'en: the confirmed page shows the new count');
   await survey(page, 'confirmed', lang, 'confirmed page');
+  // Its button "Help the petition grow" leads to the thanks page's share
+  // block, which must not ask a confirmed signer to confirm.
+  await Promise.all([page.waitForURL((u) => u.pathname === '/thanks'), page.click('main a.btn[href^="/thanks"]')]);
+  const shareH1 = await h1(page);
+  okKnown(shareH1 !== t(lang, 'thanks.pending.heading'),
+    'en: the confirmed page\'s "Help the petition grow" does not lead to "Check your inbox to confirm"',
+    `${pathOf(page)}: h1 "${shareH1}"`, SHARE_AFTER_CONFIRM);
   eq(await shownCount(page, lang, before + 1), before + 1, `en: the petition page's count moves by one (${before} → ${before + 1})`);
   eq((await S.server.stats()).count, before + 1, 'en: /api/stats counts it too');
 
@@ -301,6 +318,7 @@ async function testEnglish() {
   eq(JSON.stringify(strip(conf)), JSON.stringify(strip(first)), 'en: signing again once confirmed: POST /sign answered identically');
   ok(maskCount(conf.main) === maskCount(first.main) && conf.path === first.path,
     'en: ... and the same thanks page (but for the count)', conf.main);
+  await sleep(CACHE_MS);
   eq(await shownCount(page, lang), before + 1, 'en: the count is unchanged by it');
   await sleep(QUIET_MS);
   const figs2 = await mailFigures();
@@ -316,6 +334,7 @@ async function testEnglish() {
     'en: the page shows the signature to be removed (the name; confirmed)', shown);
   await survey(page, 'withdraw', lang, '/withdraw with the link\'s button');
   const wUrl = page.url();
+  await sleep(CACHE_MS);
   eq(await shownCount(page, lang), before + 1, 'en: opening the withdrawal link (GET) removes nothing');
   await page.goto(wUrl);
   const wDone = await press(page, '/withdraw');

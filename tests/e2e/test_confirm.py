@@ -474,6 +474,31 @@ def test_purge_and_limits(t, sink, ca):
         t.ok(sent == 5 and waiting == 4, "one client: 5 messages at once, 4 deferred in the "
              "outbox", (sent, waiting))
 
+        # One recipient domain: at most 60 messages a minute; the others
+        # wait their turn while another domain's mail goes on. Each signer
+        # is its own client here (X-Forwarded-For from the trusted loopback).
+        sink.reset()
+        hidden = srv.hidden_fields()
+        # The pacing counts per clock minute: start early in one.
+        while time.time() % 60 > 30:
+            time.sleep(0.5)
+        for i in range(64):
+            srv.sign({"name": "Same Domain %d" % i, "email": "p%d@one.example" % i,
+                      "country": "KH"}, hidden=hidden,
+                     headers={"X-Forwarded-For": "10.9.%d.%d" % (i // 200, i % 200 + 1)})
+        srv.sign({"name": "Other Domain", "email": "q@two.example", "country": "KH"},
+                 hidden=hidden, headers={"X-Forwarded-For": "10.8.0.1"})
+        end = time.time() + 20
+        while time.time() < end and (
+                len([m for m in sink.messages if to_of(m).endswith("@one.example")]) < 60 or
+                not mails_to(sink, "q@two.example")):
+            time.sleep(0.1)
+        time.sleep(1.5)
+        one = len([m for m in sink.messages if to_of(m).endswith("@one.example")])
+        t.ok(one == 60 and mails_to(sink, "q@two.example"),
+             "one domain: 60 messages in the minute, the rest wait; another domain's goes on",
+             (one, len(mails_to(sink, "q@two.example"))))
+
 
 def main(t):
     with tempfile.TemporaryDirectory(prefix="petitiond-sink-") as d:

@@ -182,6 +182,23 @@ def main(t):
         t.ok(r.returncode == 0 and len(db_rows(srv.db)) == len(SIGNERS) - 1,
              "petitiond delete --email erases a sealed signature", r.stdout + r.stderr)
 
+        # Paper signatures into a sealed database: sealed too, with the key.
+        paper = os.path.join(d, "paper.csv")
+        with open(paper, "w", encoding="utf-8") as f:
+            f.write("name,email,country,comment\nPaper Signerson,paper.signer@example.org,KH,"
+                    "written by hand\nNo Email Person,,KH,\n")
+        r = run(["import", paper, "--db", srv.db])
+        t.ok(r.returncode == 1 and b"sealed" in r.stderr, "import into a sealed database "
+             "without --seal-key: refused, nothing written", r.stderr)
+        r = run(["import", paper, "--db", srv.db, "--seal-key", keys + ".public"])
+        t.eq(r.returncode, 0, "import with --seal-key")
+        rows = db_rows(srv.db)
+        t.ok(all(x[0].startswith("sealed:") for x in rows) and
+             not leaks(read(srv.db) + read(srv.db + "-wal"), [b"Paper Signerson",
+                                                              b"paper.signer", b"written by hand"]),
+             "imported rows are sealed, no clear text in the file")
+        SIGNERS.append(("Paper Signerson", "paper.signer@example.org", "KH", "written by hand"))
+
         # Retention: closed long enough -> the personal fields go, counts stay.
         srv.extra_args = args + ["--retention-days", "0"]
         srv.start()
