@@ -25,7 +25,7 @@ enum opt_kind { OPT_PORT, OPT_BIND, OPT_DB, OPT_TOKEN, OPT_GOAL, OPT_RATE, OPT_F
 		OPT_PERNET, OPT_MAXCONN, OPT_PROXYPROTO,
 		OPT_USER, OPT_SESSION_IDLE, OPT_METRICS_BIND, OPT_SMTP_URL, OPT_SMTP_PWFILE,
 		OPT_SMTP_CA, OPT_MAIL_FROM, OPT_CONFIRM, OPT_PENDING_DAYS, OPT_SEAL_KEY,
-		OPT_TIME_PRECISION, OPT_RETENTION };
+		OPT_TIME_PRECISION, OPT_RETENTION, OPT_WAL_CKPT };
 
 static const struct option_def {
 	const char *flag;  /* "port" for --port and PETITIOND_PORT */
@@ -61,6 +61,7 @@ static const struct option_def {
 	{ "seal-key", OPT_SEAL_KEY, "FILE", "sealed mode: store names, emails and comments only as sealed boxes for the public key FILE (petitiond keygen); the server cannot open them" },
 	{ "time-precision", OPT_TIME_PRECISION, "hour|minute|second", "precision of the signing times kept (default hour)" },
 	{ "retention-days", OPT_RETENTION, "N|off", "erase the signers' names, emails and comments N days after the petition closes; counts stay (default 180, as the UK Parliament's petitions; off: keep)" },
+	{ "wal-checkpoint", OPT_WAL_CKPT, "auto|external", "auto: petitiond checkpoints the WAL itself (default); external: never, another program does (Litestream: see deploy/litestream.yml)" },
 	{ "admin-session-idle", OPT_SESSION_IDLE, "SECONDS", "an organizer signed in at /admin/login is signed out after this long without using the organizers' pages (default 43200 = 12 hours)" },
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
@@ -483,6 +484,14 @@ static void apply(struct config *cfg, const struct option_def *o, const char *v)
 			cfg->time_precision = 1;
 		else
 			bad(o->flag, "expected hour, minute or second");
+		break;
+	case OPT_WAL_CKPT:
+		if (strcmp(v, "auto") == 0)
+			cfg->wal_external = 0;
+		else if (strcmp(v, "external") == 0)
+			cfg->wal_external = 1;
+		else
+			bad(o->flag, "expected auto or external");
 		break;
 	case OPT_RETENTION:
 		cfg->retention_days = strcmp(v, "off") == 0 ? -1 : parse_long(o->flag, v, 0, 36500);

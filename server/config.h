@@ -78,6 +78,7 @@ struct config {
 	const char *seal_key;    /* --seal-key FILE.public: sealed mode; NULL: clear */
 	const char *key_file;    /* unseal --key FILE.secret, seal --key FILE.public */
 	long time_precision;     /* seconds signing times are rounded down to: 3600, 60, 1 */
+	int wal_external;        /* --wal-checkpoint external: Litestream checkpoints */
 	long retention_days;     /* personal fields erased this many days after the
 				  * petition closes; -1: never (--retention-days off) */
 	int retention_set;       /* --retention-days given (else the default, which

@@ -255,6 +255,7 @@ static void app_free(struct app *a)
 	admin_content_free(a);
 	ratelimit_free(a->ratelimit);
 	ratelimit_free(a->mail_ratelimit);
+	outbox_free(a->outbox);
 	writer_free(a->writer);
 	store_close(a->st);
 }
@@ -311,6 +312,11 @@ int main(int argc, char **argv)
 		fatal("strings: %s", err);
 	if (store_open(&app.st, cfg.db, err, sizeof err) != 0)
 		fatal("database: %s", err);
+	if (cfg.wal_external) {
+		store_set_external_checkpoints(app.st, 1);
+		log_info("database: WAL checkpoints left to another program (--wal-checkpoint "
+			 "external): make sure one runs (Litestream), or the WAL grows without bound");
+	}
 	setup(app.st, &cfg);
 	setup_seal(&app, &cfg, &seal_pub);
 	setup_retention(&app, &cfg);
@@ -392,7 +398,6 @@ int main(int argc, char **argv)
 	admin_stop(&app);
 	/* The sender first: it waits for the writer's tasks. */
 	outbox_stop(app.outbox);
-	app.outbox = NULL;
 	writer_stop(app.writer);
 	http_stop(srv);
 	metrics_stop(&app);

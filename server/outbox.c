@@ -607,6 +607,12 @@ void outbox_stop(struct outbox *o)
 	pthread_cond_broadcast(&o->wake);
 	pthread_mutex_unlock(&o->lock);
 	pthread_join(o->thread, NULL);
+}
+
+void outbox_free(struct outbox *o)
+{
+	if (o == NULL)
+		return;
 	pthread_cond_destroy(&o->wake);
 	pthread_mutex_destroy(&o->lock);
 	free(o);

@@ -69,8 +69,11 @@ struct outbox *outbox_start(const struct outbox_config *oc, char *err, size_t er
 /* Wakes the thread: a message was queued (any thread). */
 void outbox_kick(struct outbox *o);
 /* Stops the thread after the message it is sending, if any. Before
- * writer_stop (it submits writer tasks). NULL is fine. Main thread. */
+ * writer_stop (it submits writer tasks). outbox_kick still works (and does
+ * nothing) until outbox_free, which comes once no request can run (after
+ * http_stop). NULL is fine. Main thread. */
 void outbox_stop(struct outbox *o);
+void outbox_free(struct outbox *o);
 
 /* The message of an outbox row, composed in its language from the texts
  * (content_for: the organizers' subject and sentences, or the built-in

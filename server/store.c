@@ -110,6 +110,8 @@ struct store {
 	int lock_fd;         /* flock(LOCK_EX) on path STORE_LOCK_SUFFIX, held until close */
 	int wal_frames;      /* pages in the WAL after the last commit (wal hook) */
 	int ckpt_tried_at;   /* wal_frames when a checkpoint last left pages behind */
+	int ckpt_external;   /* --wal-checkpoint external: another program (Litestream)
+			      * checkpoints; petitiond never does */
 	sqlite3 *w;
 	sqlite3_stmt *ws[W_NSTMTS];
 	pthread_mutex_t rlock;
@@ -231,10 +233,38 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
+void store_set_external_checkpoints(struct store *st, int on)
+{
+	st->ckpt_external = on;
+	if (!on)
+		return;
+	/* Nor does the WAL shrink when it restarts, nor is it checkpointed
+	 * and removed at close: every frame stays for the other program. */
+	sqlite3_exec(st->w, "PRAGMA journal_size_limit = -1", NULL, NULL, NULL);
+	sqlite3_db_config(st->w, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+}
+
+int store_checkpoint_truncate(struct store *st)
+{
+	int rc;
+
+	if (st->ckpt_external)
+		return 0;
+	/* Never waits: a reader in the WAL (an export, a backup) makes it
+	 * give up at once rather than hold the writer up for the busy
+	 * timeout. */
+	sqlite3_busy_timeout(st->w, 0);
+	rc = sqlite3_wal_checkpoint_v2(st->w, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	sqlite3_busy_timeout(st->w, STORE_BUSY_TIMEOUT_MS);
+	return rc == SQLITE_OK ? 1 : 0;
+}
+
 void store_checkpoint(struct store *st, int idle)
 {
 	int log = 0, done = 0;
 
+	if (st->ckpt_external)
+		return;
 	if (st->wal_frames < (idle ? STORE_CKPT_IDLE_FRAMES : STORE_CKPT_BUSY_FRAMES))
 		return;
 	/* While signatures wait, and a reader's snapshot left pages behind last

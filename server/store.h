@@ -63,6 +63,10 @@ struct store_sig {
  * by others is made 0600. On failure returns -1 and writes a message into
  * err. Start-up only. */
 int store_open(struct store **out, const char *path, char *err, size_t errlen);
+/* --wal-checkpoint external: petitiond never checkpoints the WAL (nor
+ * truncates it): another program does, Litestream above all, which must
+ * own checkpoints to replicate every frame. Start-up only. */
+void store_set_external_checkpoints(struct store *st, int on);
 void store_close(struct store *st);
 
 /* Runs fn(st, ctx) inside one write transaction (BEGIN IMMEDIATE ... COMMIT):

@@ -45,6 +45,10 @@ int store_mail_quota_take(struct store *st, int64_t sig_id, int64_t now);
 int store_mail_queue(struct store *st, int64_t sig_id, enum store_mail_kind kind,
 		     const char *rcpt, const char *lang, int64_t now, int64_t mail_at);
 
+/* A TRUNCATE checkpoint that never waits for readers (1 done, 0 not now),
+ * and nothing with --wal-checkpoint external. Writer thread. */
+int store_checkpoint_truncate(struct store *st);
+
 /* store.c, for store_add_batch (inside its transaction): the mail a
  * signature submitted with sig->mail asks for. id: its row; confirmed: its
  * state. Counts against the address's daily quota; queues a confirmation

@@ -420,7 +420,7 @@ int store_outbox_done(struct store *st, int64_t id, int result, int64_t retry_at
 		sqlite3_finalize(s);
 		s = NULL;
 		if (empty)
-			sqlite3_exec(c.w, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+			store_checkpoint_truncate(st);
 	}
 	return 0;
 fail:

@@ -123,9 +123,9 @@ int store_retention_erase(struct store *st, int64_t now, int max, int64_t *erase
 	if (!*left) {
 		/* The old text may linger in the WAL and in free pages: copy it
 		 * back, truncate the WAL, and rebuild the file without them. */
-		sqlite3_exec(c.w, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		store_checkpoint_truncate(st);
 		sqlite3_exec(c.w, "VACUUM", NULL, NULL, NULL);
-		sqlite3_exec(c.w, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+		store_checkpoint_truncate(st);
 	}
 	return 0;
 fail:
