@@ -26,6 +26,8 @@
 #include "cli_numbers.h"
 #include "cli_import.h"
 #include "cli_mail.h"
+#include "mail.h"
+#include "seal.h"
 #include "cli_seal.h"
 #include "auth.h"
 #include "clock.h"
@@ -173,6 +175,36 @@ static int cmd_check(const struct config *cfg)
 	} else {
 		printf("petitiond check: runs as: %s%s\n", user_name(geteuid(), u, sizeof u),
 		       geteuid() == 0 ? " (PETITIOND_ALLOW_ROOT=1)" : "");
+	}
+	/* email area: the relay's settings as the server would read them
+	 * (the password file too); nothing is sent (petitiond mail-test). */
+	if (cfg->smtp_url != NULL) {
+		struct mail_config mc;
+		char relay[256];
+
+		memset(&mc, 0, sizeof mc);
+		if (mail_config_init(&mc, cfg, err, sizeof err) != 0) {
+			printf("petitiond check: FAILED: mail: %s\n", err);
+			failed = 1;
+		} else {
+			mail_relay_name(&mc, relay, sizeof relay);
+			printf("petitiond check: mail: through %s as %s; confirmation %s%s "
+			       "(petitiond mail-test ADDRESS sends a test)\n", relay, mc.from,
+			       cfg->confirm ? "required" : "off",
+			       cfg->public_url ? "" : " -- WARNING: no --public-url, no mail is sent");
+		}
+		mail_config_free(&mc);
+	}
+	/* sealed area: the key must be a public key. */
+	if (cfg->seal_key != NULL) {
+		struct seal_public pub;
+
+		if (seal_init() != 0 || seal_load_public(cfg->seal_key, &pub, err, sizeof err) != 0) {
+			printf("petitiond check: FAILED: --seal-key: %s\n", err);
+			failed = 1;
+		} else {
+			printf("petitiond check: sealed mode: key %s\n", pub.fp);
+		}
 	}
 	rc = store_check(cfg->db, r, err, sizeof err);
 	if (rc < 0) {

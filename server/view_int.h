@@ -38,6 +38,15 @@ int view_admin_nav(struct view_ctx *c, struct buf *nav, const char *current, con
 const size_t *view_country_order(enum lang lang);
 /* Renders template name on its own (no layout). */
 int view_render_alone(struct buf *out, const char *name, struct view_ctx *c);
+/* The share links of a page (assets/share.html) into c as {{{share_block}}}
+ * (and share_url, share_text), for page_url in lang; the strings live in sh
+ * until view_share_free, after c rendered. view_pages.c. 0 or -1. */
+struct view_share {
+	struct buf url, share_url, share_text, block;
+};
+int view_share(struct view_share *sh, struct view_ctx *c, const struct view_env *env,
+	       enum lang lang, const char *page_url);
+void view_share_free(struct view_share *sh);
 
 /* view_lifecycle.c (lifecycle): sets the keys of the signer's pages about
  * the lifecycle, from env->life at this moment: life_open, life_paused,

@@ -23,8 +23,22 @@ int view_confirm(struct buf *out, const struct view_env *env, enum lang lang,
 		 const struct view_mail *v)
 {
 	struct view_ctx c;
+	struct view_share share = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
+	int rc;
 
 	view_base(&c, env, lang);
+	/* Confirmed: the share links right here (the thanks page of this mode
+	 * asks to check the inbox). */
+	view_set(&c, "share_block", "");
+	if (v->state == VIEW_MAIL_DONE && env->cfg->public_url != NULL) {
+		char page[600];
+
+		snprintf(page, sizeof page, "%s/", env->cfg->public_url);
+		if (view_share(&share, &c, env, lang, page) != 0) {
+			view_share_free(&share);
+			return -1;
+		}
+	}
 	states(&c, v->state);
 	view_set(&c, "token", v->token ? v->token : "");
 	/* The code form beside the button, and alone at /confirm; the
@@ -35,7 +49,9 @@ int view_confirm(struct buf *out, const struct view_env *env, enum lang lang,
 			 : "");
 	view_set(&c, "show_resend", v->state == VIEW_MAIL_BAD || v->email_error ? "1" : "");
 	view_set(&c, "email_error", v->email_error ? view_message(lang, v->email_error) : "");
-	return view_render(out, "assets/confirm.html", "confirm.title", &c);
+	rc = view_render(out, "assets/confirm.html", "confirm.title", &c);
+	view_share_free(&share);
+	return rc;
 }
 
 int view_withdraw(struct buf *out, const struct view_env *env, enum lang lang,

@@ -268,28 +268,51 @@ out:
 	return ret;
 }
 
+int view_share(struct view_share *sh, struct view_ctx *c, const struct view_env *env,
+	       enum lang lang, const char *page_url)
+{
+	const struct content_lang *t = content_for(env->content, lang, NULL);
+	const char *text;
+
+	buf_puts(&sh->url, page_url);
+	if (lang != LANG_EN) {
+		buf_puts(&sh->url, "?lang=");
+		buf_puts(&sh->url, lang_code(lang));
+	}
+	url_encode(&sh->share_url, sh->url.data, sh->url.len);
+	/* What a shared link says: the organizers' share text. */
+	text = content_get(t ? &t->text : NULL, CONTENT_SHARE);
+	url_encode(&sh->share_text, text, strlen(text));
+	view_set(c, "share_url", buf_cstr(&sh->share_url));
+	view_set(c, "share_text", buf_cstr(&sh->share_text));
+	if (view_render_alone(&sh->block, "assets/share.html", c) != 0)
+		return -1;
+	view_set(c, "share_block", buf_cstr(&sh->block));
+	return 0;
+}
+
+void view_share_free(struct view_share *sh)
+{
+	buf_free(&sh->url);
+	buf_free(&sh->share_url);
+	buf_free(&sh->share_text);
+	buf_free(&sh->block);
+}
+
 int view_thanks(struct buf *out, const struct view_env *env, enum lang lang,
 		const char *page_url)
 {
 	struct view_ctx c;
-	struct buf url = BUF_INIT, share_url = BUF_INIT, share_text = BUF_INIT;
+	struct view_share share = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
 	const struct content_lang *t = content_for(env->content, lang, NULL);
-	const char *text;
 	int rc;
 
 	view_base(&c, env, lang);
 	view_life_keys(&c, env, lang); /* open, paused, closed; goal reached */
-	buf_puts(&url, page_url);
-	if (lang != LANG_EN) {
-		buf_puts(&url, "?lang=");
-		buf_puts(&url, lang_code(lang));
+	if (view_share(&share, &c, env, lang, page_url) != 0) {
+		view_share_free(&share);
+		return -1;
 	}
-	url_encode(&share_url, url.data, url.len);
-	/* What a shared link says: the organizers' share text. */
-	text = content_get(t ? &t->text : NULL, CONTENT_SHARE);
-	url_encode(&share_text, text, strlen(text));
-	view_set(&c, "share_url", buf_cstr(&share_url));
-	view_set(&c, "share_text", buf_cstr(&share_text));
 	view_set(&c, "thanks_text", content_get(t ? &t->text : NULL, CONTENT_THANKS));
 	/* email area: with confirmation the page asks to confirm (the same
 	 * page for every signer: it cannot say whether the address had
@@ -298,9 +321,7 @@ int view_thanks(struct buf *out, const struct view_env *env, enum lang lang,
 	view_set(&c, "mail", env->cfg && env->cfg->smtp_url && env->cfg->public_url ? "1" : "");
 	rc = view_render(out, "assets/thanks.html",
 			 env->cfg && env->cfg->confirm ? "thanks.pending.title" : "title.thanks", &c);
-	buf_free(&url);
-	buf_free(&share_url);
-	buf_free(&share_text);
+	view_share_free(&share);
 	return rc;
 }
 
