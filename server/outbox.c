@@ -354,8 +354,12 @@ static void domain_count(struct outbox *o, const char *d)
 	}
 	if (free_slot == NULL)
 		return; /* 256 domains this minute: the pacing is moot */
-	strncpy(free_slot->name, d, sizeof free_slot->name - 1);
-	free_slot->name[sizeof free_slot->name - 1] = '\0';
+	{
+		size_t n = strnlen(d, sizeof free_slot->name - 1);
+
+		memcpy(free_slot->name, d, n);
+		free_slot->name[n] = '\0';
+	}
 	free_slot->minute = minute;
 	free_slot->n = 1;
 }
