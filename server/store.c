@@ -549,7 +549,7 @@ static const char *const msql[M_NSTMTS] = {
 			" VALUES (?1, ?2, ?3, ?4)",
 	[M_OUTBOX_ADD] = "INSERT INTO outbox (sig_id, created_at, kind, lang, rcpt, domain, token,"
 			 " code, wtoken, next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[M_OUTBOX_SIZE] = "SELECT count(*) FROM (SELECT 1 FROM outbox LIMIT ?1)",
+	[M_OUTBOX_SIZE] = "SELECT value FROM counters WHERE name = 'outbox'",
 	[M_COUNTER_ADD] = "UPDATE counters SET value = max(value + ?1, 0) WHERE name = ?2",
 	[M_SIG_BY_EMAIL] = "SELECT id, confirmed FROM signatures WHERE email_norm = ?1",
 };
@@ -736,7 +736,6 @@ int store_mail_queue(struct store *st, int64_t sig_id, enum store_mail_kind kind
 
 	if (size == NULL || s == NULL)
 		return -1;
-	sqlite3_bind_int64(size, 1, STORE_OUTBOX_MAX);
 	if (sqlite3_step(size) == SQLITE_ROW)
 		waiting = sqlite3_column_int64(size, 0);
 	sqlite3_reset(size);

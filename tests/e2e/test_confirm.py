@@ -384,6 +384,8 @@ def test_relay_down(t, sink, ca):
         time.sleep(1.5)
         q = db_one(srv, "SELECT count(*) FROM outbox")[0]
         t.eq(q, 3, "the three messages wait in the outbox")
+        t.eq(db_one(srv, "SELECT value FROM counters WHERE name = 'outbox'")[0], 3,
+             "the outbox's counter (kept by triggers) says 3")
         sink.start()
         end = time.time() + 60
         while time.time() < end and len([m for m in sink.messages
@@ -395,6 +397,8 @@ def test_relay_down(t, sink, ca):
              "relay back: each message delivered once")
         left = db_one(srv, "SELECT count(*) FROM outbox")[0]
         t.eq(left, 0, "the outbox is empty: rows (addresses, tokens) deleted once sent")
+        t.eq(db_one(srv, "SELECT value FROM counters WHERE name = 'outbox'")[0], 0,
+             "and its counter says 0")
         st, _, b = srv.request("GET", "/admin", headers=srv.auth_header())
         t.ok(b'id="fig-queued">0<' in b, "the dashboard shows nothing waiting")
 

@@ -19,6 +19,9 @@ network), a burst of signatures on 4 keep-alive connections, then `litestream re
 Under the default (--wal-checkpoint auto) the same trial with 20,000 signatures left
 replicas that failed integrity_check (README); this test runs only the supported setting.
 
+LITESTREAM_TRIAL=CLIENTSxPERxROUNDS runs it at another size: 8x2500x7 is the README's trial
+(20,000 signatures a round, 7 rounds).
+
 Needs a `litestream` binary: $LITESTREAM_BIN, else `litestream` on PATH; without one the
 test is skipped (nothing is downloaded). The yml uses `replicas:`, which Litestream 0.3
 reads and 0.5 still accepts. Only processes started here are signalled, by PID.
@@ -45,6 +48,15 @@ LS_START_TIMEOUT = 10.0   # seconds until Litestream has written into the replic
 LS_STOP_TIMEOUT = 40.0    # Litestream uploads what is pending on SIGTERM (0.5: up to 30 s)
 CMD_TIMEOUT = 60          # seconds, any one command
 SETTLE = 2.5              # seconds after the burst: Litestream syncs every second
+
+
+def trial_size():
+    """(clients, signatures per client, rounds): LITESTREAM_TRIAL, else the short test."""
+    v = os.environ.get("LITESTREAM_TRIAL", "")
+    parts = v.split("x")
+    if len(parts) == 3 and all(p.isdigit() and int(p) > 0 for p in parts):
+        return tuple(int(p) for p in parts)
+    return CLIENTS, PER_CLIENT, ROUNDS
 
 
 def find_litestream():
@@ -78,8 +90,8 @@ def folder_has_files(path):
     return False
 
 
-def burst(port, tag):
-    """CLIENTS keep-alive connections sign PER_CLIENT times each. Returns (the emails
+def burst(port, tag, clients, per_client):
+    """`clients` keep-alive connections sign `per_client` times each. Returns (the emails
     acknowledged with 201, {status: count})."""
     acked, codes = [], {}
     lock = threading.Lock()
@@ -87,7 +99,7 @@ def burst(port, tag):
     def client(k):
         conn = http.client.HTTPConnection(H.HOST, port, timeout=H.REQUEST_TIMEOUT)
         try:
-            for i in range(PER_CLIENT):
+            for i in range(per_client):
                 email = "ls-%s-%d-%d@example.org" % (tag, k, i)
                 body = urllib.parse.urlencode({"name": "Replica %s %d %d" % (tag, k, i),
                                                "email": email, "country": "KH"})
@@ -108,11 +120,11 @@ def burst(port, tag):
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
     for th in threads:
         th.start()
     for th in threads:
-        th.join(timeout=60)
+        th.join()
     return acked, codes
 
 
@@ -154,7 +166,7 @@ def stop_litestream(proc):
         return None
 
 
-def one_round(t, ls, n):
+def one_round(t, ls, n, clients, per_client):
     name = "round %d: " % n
     with H.Server(extra_args=["--wal-checkpoint", "external"]) as srv:
         conf = os.path.join(srv.dir, "litestream.yml")
@@ -191,12 +203,12 @@ def one_round(t, ls, n):
             sampler.start()
             t0 = time.monotonic()
             try:
-                acked, codes = burst(srv.port, "r%d" % n)
+                acked, codes = burst(srv.port, "r%d" % n, clients, per_client)
             finally:
                 elapsed = time.monotonic() - t0
                 done.set()
                 sampler.join(timeout=5)
-            want = CLIENTS * PER_CLIENT
+            want = clients * per_client
             t.eq(len(acked), want, name + "every signature of the burst acknowledged (201)")
             t.note("%d signatures in %.1f s (%.0f/s), statuses %r, WAL peak %.1f MB"
                    % (len(acked), elapsed, len(acked) / max(elapsed, 0.001), codes,
@@ -260,9 +272,13 @@ def main(t):
                        stderr=subprocess.STDOUT, timeout=CMD_TIMEOUT)
     t.ok(p.returncode == 0, "litestream version answers", p.stdout[-500:])
     t.note("litestream %s (%s)" % (p.stdout.decode("utf-8", "replace").strip(), ls))
-    for n in range(1, ROUNDS + 1):
-        one_round(t, ls, n)
+    clients, per_client, rounds = trial_size()
+    for n in range(1, rounds + 1):
+        one_round(t, ls, n, clients, per_client)
 
 
 if __name__ == "__main__":
-    H.run(main, limit=110)
+    # The short test takes about 20 s; a larger LITESTREAM_TRIAL gets room in proportion
+    # (at least 500 signatures a second, 60 s of starts, stops and restores a round).
+    c, p, r = trial_size()
+    H.run(main, limit=max(110, r * (c * p // 500 + 60)))
