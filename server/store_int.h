@@ -45,6 +45,15 @@ int store_mail_quota_take(struct store *st, int64_t sig_id, int64_t now);
 int store_mail_queue(struct store *st, int64_t sig_id, enum store_mail_kind kind,
 		     const char *rcpt, const char *lang, int64_t now, int64_t mail_at);
 
+/* Small helpers of the store's files: runs sql (no rows wanted; ?1 = a
+ * when it has a parameter), 0 or -1; the one integer sql answers, or -1;
+ * after a failure: err from db's last error unless it says something
+ * already (callers set err[0] = '\0' first), and the transaction rolled
+ * back if one is open. */
+int store_run(sqlite3 *db, const char *sql, int64_t a);
+int64_t store_scalar(sqlite3 *db, const char *sql);
+void store_fail(sqlite3 *db, const char *path, const char *op, char *err, size_t errlen);
+
 /* A TRUNCATE checkpoint that never waits for readers (1 done, 0 not now),
  * and nothing with --wal-checkpoint external. Writer thread. */
 int store_checkpoint_truncate(struct store *st);

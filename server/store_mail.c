@@ -46,20 +46,6 @@ static int token_find(sqlite3 *db, const char *h, int64_t *sig_id, int *purpose,
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int run1(sqlite3 *db, const char *sql, int64_t a)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_bind_parameter_count(s) >= 1)
-		sqlite3_bind_int64(s, 1, a);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
 int store_mail_confirm(struct store *st, const char *h, int64_t now,
 		       enum store_token_status *status, int64_t *count, char *err, size_t errlen)
 {
@@ -101,14 +87,14 @@ int store_mail_confirm(struct store *st, const char *h, int64_t now,
 	} else if (confirmed == 0 && !used && expires > now) {
 		/* It counts from now: where store_add_batch would have counted
 		 * it, as signed when it was signed. */
-		if (run1(c.w, "UPDATE signatures SET confirmed = 1 WHERE id = ?1", sig_id) != 0 ||
-		    run1(c.w, "UPDATE mail_tokens SET used = 1 WHERE sig_id = ?1 AND purpose = 1",
+		if (store_run(c.w, "UPDATE signatures SET confirmed = 1 WHERE id = ?1", sig_id) != 0 ||
+		    store_run(c.w, "UPDATE mail_tokens SET used = 1 WHERE sig_id = ?1 AND purpose = 1",
 			 sig_id) != 0 ||
 		    store_mail_counter(st, "pending", -1) != 0 || store_mail_counter(st, "signatures", 1) != 0 ||
 		    (pub && store_mail_counter(st, "public", 1) != 0) || (upd && store_mail_counter(st, "updates", 1) != 0) ||
-		    run1(c.w, "INSERT INTO daily (day, n) VALUES (date(?1, 'unixepoch'), 1)"
+		    store_run(c.w, "INSERT INTO daily (day, n) VALUES (date(?1, 'unixepoch'), 1)"
 			      " ON CONFLICT (day) DO UPDATE SET n = n + 1", t) != 0 ||
-		    run1(c.w, "INSERT INTO agg_slot (t, n) VALUES (?1 - ?1 % 900, 1)"
+		    store_run(c.w, "INSERT INTO agg_slot (t, n) VALUES (?1 - ?1 % 900, 1)"
 			      " ON CONFLICT (t) DO UPDATE SET n = n + 1", t) != 0)
 			goto fail;
 		if (sqlite3_prepare_v2(c.w, "INSERT INTO agg_country (country, n) VALUES (?1, 1)"
@@ -253,10 +239,7 @@ int store_mail_request(struct store *st, const char *email, const char *email_no
 	return 0;
 fail:
 	sqlite3_finalize(s);
-	if (err[0] == '\0')
-		store_errmsg(c.w, c.path, op, err, errlen);
-	if (!sqlite3_get_autocommit(c.w))
-		sqlite3_exec(c.w, "ROLLBACK", NULL, NULL, NULL);
+	store_fail(c.w, c.path, op, err, errlen);
 	return -1;
 }
 
@@ -269,7 +252,7 @@ int store_outbox_reconcile(struct store *st, int64_t *n, char *err, size_t errle
 	*n = 0;
 	if (store_exec(c.w, op, "BEGIN IMMEDIATE", err, errlen) != 0)
 		return -1;
-	if (run1(c.w, "DELETE FROM outbox WHERE state = 1", 0) != 0)
+	if (store_run(c.w, "DELETE FROM outbox WHERE state = 1", 0) != 0)
 		goto fail;
 	*n = sqlite3_changes(c.w);
 	if ((*n > 0 && store_mail_counter(st, "mail_unsure", *n) != 0) ||
@@ -351,7 +334,7 @@ int store_outbox_claim(struct store *st, int64_t now,
 	 * leaves it 'being sent', and it is not sent again (at most once). */
 	if (store_exec(c.w, op, "BEGIN IMMEDIATE", err, errlen) != 0)
 		return -1;
-	if (run1(c.w, "UPDATE outbox SET state = 1, attempts = attempts + 1 WHERE id = ?1",
+	if (store_run(c.w, "UPDATE outbox SET state = 1, attempts = attempts + 1 WHERE id = ?1",
 		 row->id) != 0 ||
 	    store_exec(c.w, op, "COMMIT", err, errlen) != 0)
 		goto fail;
@@ -359,10 +342,7 @@ int store_outbox_claim(struct store *st, int64_t now,
 	return 1;
 fail:
 	sqlite3_finalize(s);
-	if (err[0] == '\0')
-		store_errmsg(c.w, c.path, op, err, errlen);
-	if (!sqlite3_get_autocommit(c.w))
-		sqlite3_exec(c.w, "ROLLBACK", NULL, NULL, NULL);
+	store_fail(c.w, c.path, op, err, errlen);
 	return -1;
 }
 
@@ -389,7 +369,7 @@ int store_outbox_done(struct store *st, int64_t id, int result, int64_t retry_at
 		s = NULL;
 	} else {
 		/* Sent or given up: the address and the tokens go with the row. */
-		if (run1(c.w, "DELETE FROM outbox WHERE id = ?1", id) != 0 ||
+		if (store_run(c.w, "DELETE FROM outbox WHERE id = ?1", id) != 0 ||
 		    store_mail_counter(st, result == 0 ? "mail_sent" : "mail_failed", 1) != 0)
 			goto fail;
 		if (result != 0) {
@@ -488,8 +468,8 @@ int store_mail_purge(struct store *st, int64_t now, int64_t pending_before, int 
 	*purged = 0;
 	if (store_exec(c.w, op, "BEGIN IMMEDIATE", err, errlen) != 0)
 		return -1;
-	if (run1(c.w, "DELETE FROM mail_tokens WHERE expires_at <= ?1", now) != 0 ||
-	    run1(c.w, "DELETE FROM mail_quota WHERE day < ?1", now / 86400) != 0 ||
+	if (store_run(c.w, "DELETE FROM mail_tokens WHERE expires_at <= ?1", now) != 0 ||
+	    store_run(c.w, "DELETE FROM mail_quota WHERE day < ?1", now / 86400) != 0 ||
 	    store_exec(c.w, op, "COMMIT", err, errlen) != 0)
 		goto fail;
 	if (max > (int)(sizeof ids / sizeof ids[0]))
@@ -530,9 +510,6 @@ int store_mail_purge(struct store *st, int64_t now, int64_t pending_before, int 
 	return 0;
 fail:
 	sqlite3_finalize(s);
-	if (err[0] == '\0')
-		store_errmsg(c.w, c.path, op, err, errlen);
-	if (!sqlite3_get_autocommit(c.w))
-		sqlite3_exec(c.w, "ROLLBACK", NULL, NULL, NULL);
+	store_fail(c.w, c.path, op, err, errlen);
 	return -1;
 }

@@ -14,34 +14,6 @@
 
 #include "store_int.h"
 
-/* Runs sql with ?1 = a. 0 or -1. */
-static int run(sqlite3 *db, const char *sql, int64_t a)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_bind_parameter_count(s) >= 1)
-		sqlite3_bind_int64(s, 1, a);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
-static int64_t scalar(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	int64_t v = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
 /* Rows that still hold something to erase. */
 #define PERSONAL "(name <> '' OR email <> '' OR comment <> '' OR email_norm NOT LIKE '#%')"
 
@@ -82,23 +54,23 @@ int store_retention_erase(struct store *st, int64_t now, int max, int64_t *erase
 		return -1;
 	/* Unconfirmed signatures never counted: they go whole, with their
 	 * counter, and every message and link with them. */
-	pending = scalar(c.w, "SELECT count(*) FROM signatures WHERE confirmed = 0");
+	pending = store_scalar(c.w, "SELECT count(*) FROM signatures WHERE confirmed = 0");
 	if (pending < 0 ||
 	    (pending > 0 &&
-	     (run(c.w, "DELETE FROM moderation WHERE id IN (SELECT id FROM signatures"
+	     (store_run(c.w, "DELETE FROM moderation WHERE id IN (SELECT id FROM signatures"
 		       " WHERE confirmed = 0)", 0) != 0 ||
-	      run(c.w, "DELETE FROM signatures WHERE confirmed = 0", 0) != 0 ||
-	      run(c.w, "UPDATE counters SET value = 0 WHERE name = 'pending'", 0) != 0)) ||
-	    run(c.w, "DELETE FROM outbox", 0) != 0 || run(c.w, "DELETE FROM mail_tokens", 0) != 0 ||
-	    run(c.w, "DELETE FROM mail_quota", 0) != 0)
+	      store_run(c.w, "DELETE FROM signatures WHERE confirmed = 0", 0) != 0 ||
+	      store_run(c.w, "UPDATE counters SET value = 0 WHERE name = 'pending'", 0) != 0)) ||
+	    store_run(c.w, "DELETE FROM outbox", 0) != 0 || store_run(c.w, "DELETE FROM mail_tokens", 0) != 0 ||
+	    store_run(c.w, "DELETE FROM mail_quota", 0) != 0)
 		goto fail;
-	if (run(c.w, "UPDATE signatures SET name = '', email = '', comment = '',"
+	if (store_run(c.w, "UPDATE signatures SET name = '', email = '', comment = '',"
 		     " email_norm = '#' || id WHERE id IN (SELECT id FROM signatures WHERE " PERSONAL
 		     " LIMIT ?1)", max) != 0)
 		goto fail;
 	n = sqlite3_changes(c.w);
 	*erased = n + pending;
-	total = scalar(c.w, "SELECT EXISTS (SELECT 1 FROM signatures WHERE " PERSONAL ")");
+	total = store_scalar(c.w, "SELECT EXISTS (SELECT 1 FROM signatures WHERE " PERSONAL ")");
 	if (total < 0)
 		goto fail;
 	*left = total > 0;
@@ -109,10 +81,10 @@ int store_retention_erase(struct store *st, int64_t now, int max, int64_t *erase
 		 * from the erased rows (public names and countries). The audit
 		 * line says when and that it happened, nothing else. */
 		snprintf(detail, sizeof detail, "names, emails and comments erased");
-		if (run(c.w, "INSERT INTO signatures_search (signatures_search) VALUES ('delete-all')",
+		if (store_run(c.w, "INSERT INTO signatures_search (signatures_search) VALUES ('delete-all')",
 			0) != 0 ||
-		    run(c.w, "DELETE FROM settings WHERE key = 'search_indexed_upto'", 0) != 0 ||
-		    run(c.w, "INSERT INTO settings (key, value) VALUES ('retention_done_at',"
+		    store_run(c.w, "DELETE FROM settings WHERE key = 'search_indexed_upto'", 0) != 0 ||
+		    store_run(c.w, "INSERT INTO settings (key, value) VALUES ('retention_done_at',"
 			     " CAST(?1 AS TEXT)) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 			 now) != 0 ||
 		    store_audit_add(st, now, "petitiond", "retention", detail, err, errlen) != 0)
@@ -129,9 +101,6 @@ int store_retention_erase(struct store *st, int64_t now, int max, int64_t *erase
 	}
 	return 0;
 fail:
-	if (err[0] == '\0')
-		store_errmsg(c.w, c.path, op, err, errlen);
-	if (!sqlite3_get_autocommit(c.w))
-		sqlite3_exec(c.w, "ROLLBACK", NULL, NULL, NULL);
+	store_fail(c.w, c.path, op, err, errlen);
 	return -1;
 }

@@ -22,6 +22,7 @@
 
 #include "buf.h"
 #include "seal.h"
+#include "auth.h"
 #include "store_int.h"
 
 /* The settings rows of sealed mode. */
@@ -65,18 +66,6 @@ static char *dup_col(sqlite3_stmt *s, int col)
 	return strdup(t ? t : "");
 }
 
-static void hex_of(const unsigned char *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* Decodes exactly 2n hex digits. 0 or -1. */
 static int unhex(const char *s, unsigned char *out, size_t n)
 {
@@ -98,20 +87,6 @@ static int unhex(const char *s, unsigned char *out, size_t n)
 			out[i / 2] |= (unsigned char)v;
 	}
 	return 0;
-}
-
-/* The single integer sql answers (no parameters), or -1. */
-static int64_t scalar(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *s = NULL;
-	int64_t v = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
 }
 
 /* Runs sql (no rows, no parameters). 0 or -1 (SQLite's message on db). */
@@ -157,7 +132,7 @@ static int seal_settings(struct store *st, const struct seal_public *k,
 			snprintf(err, errlen, "cannot draw a random key (libsodium)");
 			goto out;
 		}
-		hex_of(key, SEAL_HASH_KEY_BYTES, hex);
+		auth_hex(hex, key, SEAL_HASH_KEY_BYTES);
 		if (store_set_setting(st, SEAL_KEY_HASH, hex) != 0)
 			goto sqlfail;
 		tot->created = 1;
@@ -359,7 +334,7 @@ int store_seal_convert(struct store *st, const struct seal_public *k, int64_t at
 	 * page let go) is overwritten with zeros, not left holding clear text. */
 	if (store_exec(c.w, op, "PRAGMA secure_delete = ON", err, errlen) != 0)
 		goto fail_reported;
-	tot->total = scalar(c.w, "SELECT count(*) FROM signatures");
+	tot->total = store_scalar(c.w, "SELECT count(*) FROM signatures");
 	if (tot->total < 0)
 		goto fail;
 	for (;;) {
@@ -412,8 +387,8 @@ int store_seal_convert(struct store *st, const struct seal_public *k, int64_t at
 		goto fail_reported;
 	/* The outbox (011_confirm.sql) keeps a waiting message's address until
 	 * the relay has it; there is none to count in an older schema. */
-	if (scalar(c.w, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox'") > 0)
-		tot->outbox = scalar(c.w, "SELECT count(*) FROM outbox");
+	if (store_scalar(c.w, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox'") > 0)
+		tot->outbox = store_scalar(c.w, "SELECT count(*) FROM outbox");
 	/* Finished only now that the files are clean: a run killed before
 	 * this point leaves the mark, and the next one scrubs again. */
 	if (store_exec(c.w, op, "DELETE FROM settings WHERE key = '" SEAL_KEY_UNFINISHED "'",
