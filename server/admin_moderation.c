@@ -400,6 +400,20 @@ enum MHD_Result moderation_list(struct http_req *r)
 		return http_send_unavailable(r);
 	if (s->la.q_bad)
 		s->sq.kind = SEARCH_INVALID;
+	/* sealed area: addresses are kept as keyed hashes, so only a whole
+	 * address is found (its hash); a beginning of one matches nothing. */
+	if (a->seal != NULL && s->sq.kind == SEARCH_EMAIL) {
+		char key[FORM_EMAIL_MAX_BYTES + 1] = "";
+		size_t n;
+
+		if (form_email_valid(s->sq.lo, strlen(s->sq.lo)))
+			app_email_key(a, s->sq.lo, key, sizeof key);
+		snprintf(s->sq.lo, sizeof s->sq.lo, "%s", key);
+		snprintf(s->sq.hi, sizeof s->sq.hi, "%s", key);
+		n = strlen(s->sq.hi);
+		if (n > 0)
+			s->sq.hi[n - 1]++; /* the range [key, key+1): the key alone */
+	}
 	/* A full-text search sees the rows signed since the last one. */
 	if (!s->bad && s->sq.kind == SEARCH_NAME &&
 	    store_sig_status(a->st, 1, 1, &unindexed, &undecided, err, sizeof err) == 0 &&

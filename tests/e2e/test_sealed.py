@@ -128,6 +128,14 @@ def main(t):
         t.ok(st == 200 and b"(sealed)" in page, "the signatures page shows '(sealed)'")
         t.ok(not leaks(page, needles()), "the organizers' list shows no identity",
              leaks(page, needles()))
+        st, _, page = srv.request("GET", "/admin/signatures?q=Dara.Emoji%40example.net",
+                                  headers=srv.auth_header())
+        t.ok(st == 200 and page.count(b'<tr id="sig-') == 1,
+             "searching a whole address finds its sealed signature (by the hash)")
+        st, _, page = srv.request("GET", "/admin/signatures?q=dara.emoji%40",
+                                  headers=srv.auth_header())
+        t.ok(st == 200 and page.count(b'<tr id="sig-') == 0,
+             "the beginning of an address finds nothing in sealed mode")
         bk = os.path.join(d, "backup.db")
         b_ = run(["backup", bk, "--db", srv.db])
         t.eq(b_.returncode, 0, "a backup while it runs")
