@@ -15,11 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <time.h>
 
 #include "app.h"
 #include "seal.h"
+
+/* --wal-checkpoint external: the WAL size the dashboard warns about. */
+#define ADMIN_WAL_WARN_BYTES (512LL * 1024 * 1024)
 #include "auth.h"
 #include "clock.h"
 #include "form.h"
@@ -598,11 +602,33 @@ static enum MHD_Result dashboard(struct http_req *r, unsigned status, const char
 				  a->seal ? a->seal->fp : NULL, NULL };
 	struct view_env env;
 	struct buf b = BUF_INIT, note = BUF_INIT;
+	char walmsg[320];
 	enum MHD_Result ret;
 
 	if (a->cfg->retention_days >= 0) {
 		retention_note(a, r->lang, &note);
 		adm.retention = buf_cstr(&note);
+	}
+	/* --wal-checkpoint external: nothing of petitiond's keeps the WAL
+	 * bounded; past ADMIN_WAL_WARN_BYTES the other program (Litestream)
+	 * has likely stopped. */
+	if (a->cfg->wal_external) {
+		char p[4096];
+		struct stat sb;
+
+		if ((size_t)snprintf(p, sizeof p, "%s-wal", a->cfg->db) < sizeof p &&
+		    stat(p, &sb) == 0 && sb.st_size > ADMIN_WAL_WARN_BYTES) {
+			const char *m = view_message(r->lang, "admin.wal.growing");
+			const char *at = strstr(m, "{mb}");
+
+			/* The sentence with its {mb}, not a format string. */
+			if (at != NULL)
+				snprintf(walmsg, sizeof walmsg, "%.*s%lld%s", (int)(at - m), m,
+					 (long long)(sb.st_size >> 20), at + 4);
+			else
+				snprintf(walmsg, sizeof walmsg, "%s", m);
+			adm.message = adm.message ? adm.message : walmsg;
+		}
 	}
 	app_env(a, &env, ROUTE_ADMIN);
 	if (view_admin(&b, &env, r->lang, &adm) != 0) {

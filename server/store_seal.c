@@ -293,7 +293,12 @@ static int wal_truncate(struct store_conns *c, char *err, size_t errlen)
 
 	if (sqlite3_wal_checkpoint_v2(c->w, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) !=
 	    SQLITE_OK || done < log) {
-		store_errmsg(c->w, c->path, "checkpointing the WAL", err, errlen);
+		/* Another program holds the WAL: Litestream keeps a read
+		 * transaction open for as long as it runs. */
+		store_errmsg(c->w, c->path,
+			     "checkpointing the WAL (another program reads the database: stop "
+			     "Litestream, or whatever holds it, and run seal again; it resumes)",
+			     err, errlen);
 		return -1;
 	}
 	return 0;

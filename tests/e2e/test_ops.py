@@ -583,6 +583,33 @@ def test_user(t):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_wal_external(t):
+    """--wal-checkpoint external: petitiond never checkpoints (the WAL stays
+    beside a stopped server's database), and the dashboard warns when the WAL
+    has grown past 512 MB (Litestream gone?)."""
+    with H.Server(extra_args=["--wal-checkpoint", "external"]) as srv:
+        for i in range(20):
+            st, _, _ = srv.sign({"name": "Wal %d" % i, "email": "wal%d@example.org" % i,
+                                 "country": "KH"})
+        t.eq(st, 303, "signing with --wal-checkpoint external")
+        st, _, b = srv.request("GET", "/admin", headers=srv.auth_header())
+        t.ok(st == 200 and b"write-ahead log has grown" not in b, "a small WAL: no warning")
+        wal = srv.db + "-wal"
+        size = os.path.getsize(wal)
+        # Sparse zeros past the last frame: SQLite reads up to the last
+        # frame whose checksum holds and ignores the rest.
+        os.truncate(wal, 600 * 1024 * 1024)
+        st, _, b = srv.request("GET", "/admin", headers=srv.auth_header())
+        t.ok(st == 200 and b"write-ahead log has grown to 600 MB" in b,
+             "a WAL past 512 MB: the dashboard warns (is Litestream running?)")
+        srv.stop()
+        t.ok(os.path.exists(wal), "after a clean stop the WAL is still there (nothing "
+             "checkpointed it)")
+        os.truncate(wal, size)
+        srv.start()
+        t.eq(srv.count(), 20, "restarted on that WAL: every signature there")
+
+
 def main(t):
     old = os.umask(0o022)  # what a shell usually has: the server must not rely on it
     try:
@@ -593,6 +620,7 @@ def main(t):
         test_restore(t)
         test_healthcheck(t)
         test_user(t)
+        test_wal_external(t)
         t.ok(not SANITIZER, "no sanitizer report from any subcommand", "\n".join(SANITIZER))
     finally:
         os.umask(old)
