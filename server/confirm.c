@@ -22,7 +22,6 @@
 #include "app.h"
 #include "clock.h"
 #include "form.h"
-#include "hdr.h"
 #include "outbox.h"
 
 /* What a POST asked for, and what came of it. */
@@ -210,17 +209,14 @@ static enum MHD_Result post(struct http_req *r, int withdraw)
 	enum lang l;
 	int64_t now_ms;
 	int wait;
+	unsigned refusal;
 
 	if (s != NULL)
 		return answer(r, s, withdraw);
 	if (!mail_on(a))
 		return http_send_error(r, HTTP_NOT_FOUND);
-	if (http_cross_site(r))
-		return http_send_error(r, HTTP_FORBIDDEN);
-	if (!hdr_is_form_type(http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)))
-		return http_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE);
-	if (r->body_too_large)
-		return http_send_error(r, HTTP_PAYLOAD_TOO_LARGE);
+	if ((refusal = http_form_post_refusal(r)) != 0)
+		return http_send_error(r, refusal);
 	s = calloc(1, sizeof *s);
 	if (s == NULL)
 		return http_send_unavailable(r);

@@ -146,6 +146,11 @@ int http_wants_json(struct http_req *r);
 int http_accepts_gzip(struct http_req *r);
 /* 1 when a browser says the request comes from another site. */
 int http_cross_site(struct http_req *r);
+/* What a signer's form POST (/sign, /confirm, /withdraw) must be: posted
+ * from our own pages (else 403: another site's page posting here is a
+ * forged mass submission), application/x-www-form-urlencoded (else 415),
+ * within the body limit (else 413). 0 when it is, else that status. */
+unsigned http_form_post_refusal(struct http_req *r);
 /* The petition's base URL without a trailing slash: --public-url, else the
  * Host of this request with https when we serve TLS or a trusted proxy's
  * X-Forwarded-Proto says so (anyone else's is ignored). An answer built from

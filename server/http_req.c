@@ -34,6 +34,17 @@ int http_accepts_gzip(struct http_req *r)
 	return hdr_accepts_gzip(http_header(r, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 }
 
+unsigned http_form_post_refusal(struct http_req *r)
+{
+	if (http_cross_site(r))
+		return HTTP_FORBIDDEN;
+	if (!hdr_is_form_type(http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)))
+		return HTTP_UNSUPPORTED_MEDIA_TYPE;
+	if (r->body_too_large)
+		return HTTP_PAYLOAD_TOO_LARGE;
+	return 0;
+}
+
 int http_cross_site(struct http_req *r)
 {
 	return hdr_cross_site(http_header(r, "Sec-Fetch-Site"), http_header(r, "Origin"),

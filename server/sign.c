@@ -24,7 +24,6 @@
 #include "auth.h"
 #include "clock.h"
 #include "form.h"
-#include "hdr.h"
 #include "outbox.h"
 #include "seal.h"
 #include "tz.h"
@@ -318,6 +317,7 @@ enum MHD_Result sign_post(struct http_req *r)
 	int64_t now_ms;
 	enum lang l;
 	int n, wait;
+	unsigned refusal;
 
 	if (s != NULL) {
 		/* Called again after the writer resumed us. */
@@ -331,12 +331,8 @@ enum MHD_Result sign_post(struct http_req *r)
 	}
 	/* Another site's page posting here is a forged mass submission (the
 	 * embeddable widget links to our page; it never posts). */
-	if (http_cross_site(r))
-		return http_send_error(r, HTTP_FORBIDDEN);
-	if (!hdr_is_form_type(http_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)))
-		return http_send_error(r, HTTP_UNSUPPORTED_MEDIA_TYPE);
-	if (r->body_too_large)
-		return http_send_error(r, HTTP_PAYLOAD_TOO_LARGE);
+	if ((refusal = http_form_post_refusal(r)) != 0)
+		return http_send_error(r, refusal);
 
 	s = calloc(1, sizeof *s);
 	if (s == NULL)

@@ -1328,23 +1328,10 @@ static int run_check(sqlite3 *db, const char *pragma, char *out, size_t outlen)
 	return passed && rows == 1 ? 0 : 1;
 }
 
-static int64_t query_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *s;
-	int64_t v = -1;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
 /* 1 when db has petitiond's tables. */
 static int is_petitiond(sqlite3 *db)
 {
-	return query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
+	return store_scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
 			     " name IN ('signatures', 'counters', 'settings')") == 3;
 }
 
@@ -1504,7 +1491,7 @@ static int copy_checked(sqlite3 *from, const char *dst, int need_petitiond, char
 			 check);
 		goto fail;
 	}
-	rep->schema = (int)query_int(to, "PRAGMA user_version");
+	rep->schema = (int)store_scalar(to, "PRAGMA user_version");
 	if (need_petitiond && (!is_petitiond(to) || rep->schema < 1)) {
 		snprintf(err, errlen, "%s is not a petitiond database (no signatures, counters "
 			 "and settings tables, or schema version %d)", rep->src, rep->schema);
@@ -1516,8 +1503,8 @@ static int copy_checked(sqlite3 *from, const char *dst, int need_petitiond, char
 			 rep->src, rep->schema, nmig);
 		goto fail;
 	}
-	rep->signatures = is_petitiond(to) ? query_int(to, "SELECT count(*) FROM signatures") : -1;
-	rep->counter = is_petitiond(to) ? query_int(to, "SELECT value FROM counters WHERE"
+	rep->signatures = is_petitiond(to) ? store_scalar(to, "SELECT count(*) FROM signatures") : -1;
+	rep->counter = is_petitiond(to) ? store_scalar(to, "SELECT value FROM counters WHERE"
 						    " name = 'signatures'")
 					: -1;
 	if (exec(to, "PRAGMA journal_mode = DELETE", err, errlen) != 0)
@@ -1630,7 +1617,7 @@ int store_backup(const char *src, const char *dst, int force, struct store_copy_
 		}
 		rep->replaced = 1;
 		if (open_readonly(&old, rep->dst, err, errlen) == 0 && is_petitiond(old))
-			rep->replaced_signatures = query_int(old, "SELECT count(*) FROM signatures");
+			rep->replaced_signatures = store_scalar(old, "SELECT count(*) FROM signatures");
 		sqlite3_close(old);
 	}
 	if (open_db(&from, rep->src, SQLITE_OPEN_READONLY, err, errlen) != 0)
@@ -1853,18 +1840,18 @@ int store_check(const char *path, struct store_check_report *rep, char *err, siz
 		sqlite3_close(db);
 		return 1;
 	}
-	rep->schema = (int)query_int(db, "PRAGMA user_version");
+	rep->schema = (int)store_scalar(db, "PRAGMA user_version");
 	rep->is_petitiond = is_petitiond(db);
 	if (rep->is_petitiond) {
-		rep->signatures = query_int(db, "SELECT count(*) FROM signatures");
-		rep->counter = query_int(db, "SELECT value FROM counters WHERE name = 'signatures'");
+		rep->signatures = store_scalar(db, "SELECT count(*) FROM signatures");
+		rep->counter = store_scalar(db, "SELECT value FROM counters WHERE name = 'signatures'");
 		/* Accounts (migration 007), or the one token of an older database. */
 		rep->has_admin_hash =
-			query_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'admins'") > 0
-				? (int)query_int(db, "SELECT count(*) FROM admins WHERE revoked_at IS NULL")
-				: query_int(db, "SELECT count(*) FROM settings WHERE key ="
+			store_scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'admins'") > 0
+				? (int)store_scalar(db, "SELECT count(*) FROM admins WHERE revoked_at IS NULL")
+				: store_scalar(db, "SELECT count(*) FROM settings WHERE key ="
 						" 'admin_token_sha256' AND length(value) = 64") > 0;
-		rep->has_form_key = query_int(db, "SELECT count(*) FROM settings WHERE key ="
+		rep->has_form_key = store_scalar(db, "SELECT count(*) FROM settings WHERE key ="
 						  " 'form_key' AND length(value) = 64") > 0;
 	}
 	sqlite3_close(db);
