@@ -10,12 +10,15 @@ MESON_OPTS ?=
 # Debian packages the build and the tests need.
 BUILD_PKGS = meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev libsqlite3-dev \
              libcjson-dev libutf8proc-dev nettle-dev zlib1g-dev libqrencode-dev libcmark-dev \
-             libcurl4-openssl-dev libsodium-dev
+             libcurl4-openssl-dev libsodium-dev libpq-dev
 # nginx, caddy, certbot and pebble (a local ACME server): the proxy tests run the
 # shipped deploy/ files for real; systemd: systemd-analyze for the unit;
 # prometheus: promtool checks GET /metrics (test_metrics.py); LibreOffice Calc:
-# the CSV export's round trip (test_libreoffice.py).
-TEST_PKGS  = python3 python3-aiosmtpd sqlite3 nginx caddy openssl systemd certbot pebble prometheus libreoffice-calc-nogui
+# the CSV export's round trip (test_libreoffice.py); PostgreSQL 15 (server,
+# psql, pgbench; contrib for the benchmark): the second engine's tests, on a
+# throw-away cluster (tests/pg/cluster, started by .ci/run).
+TEST_PKGS  = python3 python3-aiosmtpd sqlite3 nginx caddy openssl systemd certbot pebble prometheus libreoffice-calc-nogui \
+             postgresql-15 postgresql-contrib
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run test deps test-deps build clean browser-deps litestream-deps

@@ -41,7 +41,7 @@ struct content_state {
 /* Builds a snapshot from what the database says is published (the read
  * connection sees every commit) and installs it with the image's answer.
  * Writer thread (after a task's commit) or start-up. Returns 0 or -1. */
-static int reload(struct app *a, char *err, size_t errlen)
+int admin_content_reload(struct app *a, char *err, size_t errlen)
 {
 	struct content_state *s = a->content;
 	struct content_snap *n = content_snap_new();
@@ -251,7 +251,7 @@ int admin_content_init(struct app *a, char *err, size_t errlen)
 	s->paths.withdraw_post = routes_path(ROUTE_CONTENT_WITHDRAW_POST);
 	s->paths.image = routes_path(ROUTE_CONTENT_IMAGE);
 	s->paths.image_reset = routes_path(ROUTE_CONTENT_IMAGE_RESET);
-	if (seed(a, err, errlen) != 0 || reload(a, err, errlen) != 0 ||
+	if (seed(a, err, errlen) != 0 || admin_content_reload(a, err, errlen) != 0 ||
 	    render_check(a, err, errlen) != 0) {
 		admin_content_free(a);
 		return -1;
@@ -426,7 +426,7 @@ static int task_run(struct store *st, void *arg, char *err, size_t errlen)
 	}
 	/* Committed. Should the reload fail (memory), the pages keep the
 	 * previous text until the next change or restart: say so. */
-	if (reload(t->a, rerr, sizeof rerr) != 0)
+	if (admin_content_reload(t->a, rerr, sizeof rerr) != 0)
 		log_warn("texts: saved, but the pages still show the previous version: %s", rerr);
 	app_changed(t->a);
 	return 0;

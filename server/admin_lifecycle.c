@@ -50,7 +50,7 @@ static const struct {
     {"timezone", "admin.settings.done.timezone"},
 };
 
-int admin_life_init(struct app *a, char *err, size_t errlen)
+int admin_life_reload(struct app *a, char *err, size_t errlen)
 {
 	struct life_settings s;
 	struct lifecycle *l;
@@ -72,18 +72,29 @@ int admin_life_init(struct app *a, char *err, size_t errlen)
 		log_warn("time zone %s: %s; showing dates in %s", s.tzname, why, TZ_DEFAULT);
 		tz = tz_load(TZ_DEFAULT, why, sizeof why);
 	}
-	if (s.goal_stored && s.goal != a->cfg->goal && a->cfg->goal != CONFIG_DEFAULT_GOAL)
+	if (a->life == NULL && s.goal_stored && s.goal != a->cfg->goal &&
+	    a->cfg->goal != CONFIG_DEFAULT_GOAL)
 		log_info("goal: %ld, as saved on the settings page (it overrides --goal %ld)",
 			 s.goal, a->cfg->goal);
 	l = life_build(&s, tz, err, errlen);
 	life_settings_free(&s);
 	if (l == NULL)
 		return -1;
+	if (a->life != NULL) {
+		life_slot_publish(a->life, l);
+		return 0;
+	}
 	if ((a->life = life_slot_new(l)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	return 0;
+}
+
+int admin_life_init(struct app *a, char *err, size_t errlen)
+{
+	a->life = NULL;
+	return admin_life_reload(a, err, errlen);
 }
 
 void admin_life_free(struct app *a)

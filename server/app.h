@@ -190,6 +190,10 @@ enum MHD_Result admin_audit_submit(struct http_req *r, struct admin_audit_pendin
  * of, loads the published texts and the image. Start-up, before the writer
  * starts. Returns 0, or -1 with the reason in err. */
 int admin_content_init(struct app *a, char *err, size_t errlen);
+/* Reads the published texts and the share image again and installs them
+ * (after a change: this node's, or another node's). Writer thread or
+ * start-up. 0 or -1 (err). */
+int admin_content_reload(struct app *a, char *err, size_t errlen);
 void admin_content_free(struct app *a);
 enum MHD_Result admin_content_page(struct http_req *r);
 enum MHD_Result admin_content_publish(struct http_req *r);
@@ -207,6 +211,9 @@ enum MHD_Result admin_content_share_image(struct http_req *r);
  * loads the settings and publishes the first snapshot (start-up, before
  * the writer starts; returns 0, or -1 with the reason in err). */
 int admin_life_init(struct app *a, char *err, size_t errlen);
+/* Reads the lifecycle settings again and publishes them (another node
+ * changed them). Writer thread (a task). 0 or -1 (err). */
+int admin_life_reload(struct app *a, char *err, size_t errlen);
 void admin_life_free(struct app *a);
 enum MHD_Result admin_settings(struct http_req *r);
 enum MHD_Result admin_settings_post(struct http_req *r);

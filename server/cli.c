@@ -686,6 +686,25 @@ static int cmd_admin(const struct config *cfg)
 	return CLI_DONE;
 }
 
+static int cmd_copy_to(const struct config *cfg)
+{
+	struct store_pgcopy_report r;
+	char err[CLI_ERR_BYTES];
+
+	if (store_copy_to_pg(cfg->db, cfg->command_file, &r, err, sizeof err) != 0) {
+		fprintf(stderr, "petitiond copy-to: refused or failed, nothing written: %s\n", err);
+		return CLI_FAILED;
+	}
+	printf("petitiond copy-to: read  %s\n", cfg->db);
+	printf("petitiond copy-to: wrote %s: %lld signatures (count %lld), %lld rows in %d "
+	       "tables, each counted on both sides\n",
+	       cfg->command_file, (long long)r.signatures, (long long)r.counter,
+	       (long long)r.rows, r.tables);
+	printf("petitiond copy-to: start the nodes with --db %s; keep %s as a backup\n",
+	       cfg->command_file, cfg->db);
+	return CLI_DONE;
+}
+
 int cli_run(const struct config *cfg)
 {
 	if (strcmp(cfg->command, "backup") == 0)
@@ -694,6 +713,8 @@ int cli_run(const struct config *cfg)
 		return cmd_restore(cfg);
 	if (strcmp(cfg->command, "check") == 0)
 		return cmd_check(cfg);
+	if (strcmp(cfg->command, "copy-to") == 0)
+		return cmd_copy_to(cfg);
 	if (strcmp(cfg->command, "healthcheck") == 0)
 		return cmd_healthcheck(cfg);
 	if (strcmp(cfg->command, "admin") == 0)

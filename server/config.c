@@ -108,6 +108,19 @@ static const struct command_def {
 	  "renames the checked copy into place, owned like the old database (or its\n"
 	  "directory) with mode 0600. BACKUP itself is only read.\n",
 	  CMD_FILE },
+	{ "copy-to", "postgres://... [--db PATH]",
+	  "move the petition from SQLite into an empty PostgreSQL database",
+	  "Copies everything in the SQLite database (--db, default ./petition.db) into the\n"
+	  "PostgreSQL database at the URL: signatures, counters, texts, settings, admin\n"
+	  "accounts and sessions, the audit trail, the outbox. The URL's database must\n"
+	  "exist and hold no petition yet (CREATE DATABASE petition OWNER ...); its schema\n"
+	  "is made first. One transaction: every table's rows are counted on both sides\n"
+	  "before COMMIT, and a failure leaves PostgreSQL as it was. The SQLite file is\n"
+	  "only read (after bringing its schema to this version, as a start would).\n"
+	  "Refuses while a petitiond serves from the file: stop it first, so that no\n"
+	  "signature comes in after the copy. Then start the nodes with --db URL.\n"
+	  "No password in the URL: give it in ~/.pgpass, PGPASSFILE or PGPASSWORD.\n",
+	  CMD_FILE },
 	{ "check", "[--db PATH]",
 	  "check the configuration and the database, like nginx -t",
 	  "Reads the flags and PETITIOND_* variables the server would, then checks the\n"

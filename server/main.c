@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mail.h"
 #include "outbox.h"
+#include "sync.h"
 #include "priv.h"
 #include "seal.h"
 #include "store.h"
@@ -268,6 +269,7 @@ int main(int argc, char **argv)
 	static struct seal_public seal_pub;
 	struct http_hooks hooks;
 	struct http_server *srv;
+	struct sync *sync;
 	sigset_t sigs;
 	char err[512];
 	int sig;
@@ -362,6 +364,9 @@ int main(int argc, char **argv)
 		if ((app.outbox = outbox_start(&oc, err, sizeof err)) == NULL)
 			fatal("%s", err);
 	}
+	/* PostgreSQL: other nodes' changes reach this one's pages. */
+	if ((sync = sync_start(&app, err, sizeof err)) == NULL && err[0] != '\0')
+		fatal("%s", err);
 	if (view_init(err, sizeof err) != 0 || page_init(&app, err, sizeof err) != 0 ||
 	    static_init(&app, err, sizeof err) != 0)
 		fatal("pages: %s", err);
@@ -396,9 +401,11 @@ int main(int argc, char **argv)
 	log_info("stopping: finishing queued signatures");
 	http_quiesce(srv);
 	admin_stop(&app);
-	/* The sender first: it waits for the writer's tasks. */
+	/* The listener and the sender first: they hand the writer tasks. */
+	sync_stop(sync);
 	outbox_stop(app.outbox);
 	writer_stop(app.writer);
+	sync_free(sync);
 	http_stop(srv);
 	metrics_stop(&app);
 	app_free(&app);

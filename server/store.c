@@ -12,7 +12,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 
 #include "assets.h"
 #include "auth.h"
+#include "buf.h"
 #include "log.h"
 
 /* The migrations are the embedded assets named db/NNN_*.sql, in order
@@ -70,7 +70,7 @@ static const char *const wsql[W_NSTMTS] = {
 	[W_TOUCH] = "UPDATE signatures SET email_norm = email_norm WHERE email_norm = ?1",
 	[W_COUNT_ADD] = "UPDATE counters SET value = max(value + ?1, 0) WHERE name = ?2",
 	[W_DAILY_ADD] = "INSERT INTO daily (day, n) VALUES (date(?1, 'unixepoch'), ?2)"
-			" ON CONFLICT (day) DO UPDATE SET n = n + excluded.n",
+			" ON CONFLICT (day) DO UPDATE SET n = daily.n + excluded.n",
 	[W_COUNT] = "SELECT value FROM counters WHERE name = 'signatures'",
 	[W_COUNTER] = "SELECT value FROM counters WHERE name = ?1",
 	[W_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
@@ -78,9 +78,9 @@ static const char *const wsql[W_NSTMTS] = {
 			  " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	/* charts: the aggregates (009_aggregates.sql, store_agg_batch). */
 	[W_AGG_SLOT] = "INSERT INTO agg_slot (t, n) VALUES (?1, ?2)"
-		       " ON CONFLICT (t) DO UPDATE SET n = n + excluded.n",
+		       " ON CONFLICT (t) DO UPDATE SET n = agg_slot.n + excluded.n",
 	[W_AGG_COUNTRY] = "INSERT INTO agg_country (country, n) VALUES (?1, ?2)"
-			  " ON CONFLICT (country) DO UPDATE SET n = n + excluded.n",
+			  " ON CONFLICT (country) DO UPDATE SET n = agg_country.n + excluded.n",
 };
 
 enum rstmt {
@@ -112,43 +112,56 @@ struct store {
 	int ckpt_tried_at;   /* wal_frames when a checkpoint last left pages behind */
 	int ckpt_external;   /* --wal-checkpoint external: another program (Litestream)
 			      * checkpoints; petitiond never does */
-	sqlite3 *w;
-	sqlite3_stmt *ws[W_NSTMTS];
+	struct db *w;
+	struct db_stmt *ws[W_NSTMTS];
 	pthread_mutex_t rlock;
-	sqlite3 *r;
-	sqlite3_stmt *rs[R_NSTMTS];
-	sqlite3_stmt *mail[STORE_MAIL_NSTMTS]; /* store_mail.c's */
+	struct db *r;
+	struct db_stmt *rs[R_NSTMTS];
+	struct db_stmt *mail[STORE_MAIL_NSTMTS]; /* store_mail.c's */
 };
 
 
-static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+static int exec(struct db *db, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
+	if (db_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s", msg ? msg : db_errmsg(db));
+		db_free(msg);
 		return -1;
 	}
 	return 0;
 }
 
-static int user_version(sqlite3 *db)
+static int user_version(struct db *db);
+
+int store_schema_version(struct db *db)
 {
-	sqlite3_stmt *st;
+	if (db_is_pg(db)) {
+		int64_t t = store_scalar(db, "SELECT to_regclass('petitiond_schema') IS NOT NULL");
+
+		return t < 0 ? -1 : t == 0 ? 0 : (int)store_scalar(db, "SELECT version FROM"
+								  " petitiond_schema");
+	}
+	return user_version(db);
+}
+
+static int user_version(struct db *db)
+{
+	struct db_stmt *st;
 	int v = -1;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	if (db_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (db_step(st) == SQLITE_ROW)
+		v = db_column_int(st, 0);
+	db_finalize(st);
 	return v;
 }
 
 /* Applies the migrations the database lacks, all in one transaction, so a
  * crash half-way leaves the old schema intact. */
-static int migrate(sqlite3 *db, char *err, size_t errlen)
+static int migrate(struct db *db, char *err, size_t errlen)
 {
 	int v, i, nmig = nmigrations();
 	char sql[64];
@@ -180,20 +193,81 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
 		goto fail;
 	return 0;
 fail:
-	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	db_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
 
-static int open_db(sqlite3 **db, const char *path, int flags, char *err, size_t errlen)
+/* PostgreSQL: db/pg/011_schema.sql makes the schema of migration 11 in one
+ * go; every later migration N has its PostgreSQL form db/pg/NNN_*.sql. All
+ * in one transaction under an advisory lock, so nodes starting together
+ * migrate once and the others wait, then find the version current. The
+ * version is the one row of petitiond_schema. */
+#define STORE_PG_BASE 11
+
+static const struct asset *pg_migration(int version)
 {
-	if (sqlite3_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
-		sqlite3_close(*db);
+	char prefix[32];
+	size_t i, n;
+
+	n = (size_t)snprintf(prefix, sizeof prefix, "db/pg/%03d_", version);
+	for (i = 0; i < assets_count; i++)
+		if (strncmp(assets[i].name, prefix, n) == 0)
+			return &assets[i];
+	return NULL;
+}
+
+static int pg_migrate(struct db *db, char *err, size_t errlen)
+{
+	int v, i, nmig = nmigrations();
+	char sql[96];
+
+	if (exec(db, "BEGIN", err, errlen) != 0)
+		return -1;
+	snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d)", DB_PG_WRITE_LOCK);
+	if (store_scalar(db, sql) < 0 && db_errcode(db) != SQLITE_OK) {
+		snprintf(err, errlen, "taking the migration lock: %s", db_errmsg(db));
+		goto fail;
+	}
+	v = store_scalar(db, "SELECT to_regclass('petitiond_schema') IS NOT NULL") == 1
+		    ? (int)store_scalar(db, "SELECT version FROM petitiond_schema")
+		    : 0;
+	if (v > nmig) {
+		snprintf(err, errlen, "the database has schema version %d, newer than this "
+			 "petitiond knows (%d): upgrade petitiond", v, nmig);
+		goto fail;
+	}
+	for (i = v < STORE_PG_BASE ? STORE_PG_BASE : v + 1; i <= nmig; i++) {
+		const struct asset *a = pg_migration(i);
+		size_t n;
+
+		if (a == NULL) {
+			snprintf(err, errlen, "no PostgreSQL form of migration %d", i);
+			goto fail;
+		}
+		if (exec(db, (const char *)a->data, err, errlen) != 0) {
+			n = strlen(err);
+			snprintf(err + n, errlen - n, " (in %s)", a->name);
+			goto fail;
+		}
+	}
+	snprintf(sql, sizeof sql, "UPDATE petitiond_schema SET version = %d", nmig);
+	if ((v < nmig && exec(db, sql, err, errlen) != 0) || exec(db, "COMMIT", err, errlen) != 0)
+		goto fail;
+	return 0;
+fail:
+	db_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static int open_db(struct db **db, const char *path, int flags, char *err, size_t errlen)
+{
+	if (db_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, *db ? db_errmsg(*db) : "out of memory");
+		db_close(*db);
 		*db = NULL;
 		return -1;
 	}
-	sqlite3_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(*db, 1);
+	db_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
 	return 0;
 }
 
@@ -236,26 +310,26 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 void store_set_external_checkpoints(struct store *st, int on)
 {
 	st->ckpt_external = on;
-	if (!on)
+	if (!on || db_lite(st->w) == NULL)
 		return;
 	/* Nor does the WAL shrink when it restarts, nor is it checkpointed
 	 * and removed at close: every frame stays for the other program. */
-	sqlite3_exec(st->w, "PRAGMA journal_size_limit = -1", NULL, NULL, NULL);
-	sqlite3_db_config(st->w, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	db_exec(st->w, "PRAGMA journal_size_limit = -1", NULL, NULL, NULL);
+	sqlite3_db_config(db_lite(st->w), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 }
 
 int store_checkpoint_truncate(struct store *st)
 {
 	int rc;
 
-	if (st->ckpt_external)
+	if (st->ckpt_external || db_lite(st->w) == NULL)
 		return 0;
 	/* Never waits: a reader in the WAL (an export, a backup) makes it
 	 * give up at once rather than hold the writer up for the busy
 	 * timeout. */
-	sqlite3_busy_timeout(st->w, 0);
-	rc = sqlite3_wal_checkpoint_v2(st->w, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	sqlite3_busy_timeout(st->w, STORE_BUSY_TIMEOUT_MS);
+	db_busy_timeout(st->w, 0);
+	rc = sqlite3_wal_checkpoint_v2(db_lite(st->w), NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	db_busy_timeout(st->w, STORE_BUSY_TIMEOUT_MS);
 	return rc == SQLITE_OK ? 1 : 0;
 }
 
@@ -263,7 +337,7 @@ void store_checkpoint(struct store *st, int idle)
 {
 	int log = 0, done = 0;
 
-	if (st->ckpt_external)
+	if (st->ckpt_external || db_lite(st->w) == NULL)
 		return;
 	if (st->wal_frames < (idle ? STORE_CKPT_IDLE_FRAMES : STORE_CKPT_BUSY_FRAMES))
 		return;
@@ -273,7 +347,7 @@ void store_checkpoint(struct store *st, int idle)
 	if (!idle && st->ckpt_tried_at &&
 	    st->wal_frames - st->ckpt_tried_at < STORE_CKPT_IDLE_FRAMES)
 		return;
-	if (sqlite3_wal_checkpoint_v2(st->w, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+	if (sqlite3_wal_checkpoint_v2(db_lite(st->w), NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
 	    SQLITE_OK)
 		return;
 	st->ckpt_tried_at = done < log ? st->wal_frames : 0;
@@ -289,18 +363,18 @@ static int prepare_all(struct store *st, const char *path, char *err, size_t err
 	int i;
 
 	for (i = 0; i < W_NSTMTS; i++) {
-		if (sqlite3_prepare_v3(st->w, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->ws[i],
-				       NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s", sqlite3_errmsg(st->w));
+		if (db_prepare_v3(st->w, wsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->ws[i],
+				  NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s", db_errmsg(st->w));
 			return -1;
 		}
 	}
 	if (open_db(&st->r, path, SQLITE_OPEN_READONLY, err, errlen) != 0)
 		return -1;
 	for (i = 0; i < R_NSTMTS; i++) {
-		if (sqlite3_prepare_v3(st->r, rsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->rs[i],
-				       NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "%s", sqlite3_errmsg(st->r));
+		if (db_prepare_v3(st->r, rsql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->rs[i],
+				  NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "%s", db_errmsg(st->r));
 			return -1;
 		}
 	}
@@ -313,6 +387,8 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	char wal_limit_sql[64];
 
 	*out = NULL;
+	if (db_path_is_pg(path) && db_pg_url_check(path, err, errlen) != 0)
+		return -1;
 	/* Only possible before SQLite's first use; later calls fail harmlessly. */
 	sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL);
 	snprintf(wal_limit_sql, sizeof wal_limit_sql, "PRAGMA journal_size_limit = %d",
@@ -325,6 +401,16 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	}
 	st->lock_fd = -1;
 	pthread_mutex_init(&st->rlock, NULL);
+	if (db_path_is_pg(path)) {
+		/* PostgreSQL keeps its own durability (synchronous_commit on,
+		 * set per connection by db.c), its own locks and its own
+		 * checks: only the schema is ours. */
+		if (open_db(&st->w, path, SQLITE_OPEN_READWRITE, err, errlen) != 0 ||
+		    pg_migrate(st->w, err, errlen) != 0 || prepare_all(st, path, err, errlen) != 0)
+			goto fail;
+		*out = st;
+		return 0;
+	}
 	if (open_checks(st, err, errlen) != 0)
 		goto fail;
 	/* WAL: readers never block the writer. synchronous=FULL: a COMMIT that
@@ -337,11 +423,11 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 	/* Deleted content (a signer's erasure, a sent message's address) is
 	 * overwritten with zeros, also on pages that become free: deletions
 	 * are rare, signing never deletes, so the extra writes cost little. */
-	sqlite3_exec(st->w, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+	db_exec(st->w, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
 	if (migrate(st->w, err, errlen) != 0)
 		goto fail;
-	sqlite3_wal_autocheckpoint(st->w, 0);
-	sqlite3_wal_hook(st->w, wal_hook, st);
+	sqlite3_wal_autocheckpoint(db_lite(st->w), 0);
+	sqlite3_wal_hook(db_lite(st->w), wal_hook, st);
 	if (prepare_all(st, path, err, errlen) != 0)
 		goto fail;
 	*out = st;
@@ -360,7 +446,7 @@ int store_open_shared(struct store **out, const char *path, char *err, size_t er
 	*out = NULL;
 	if (rc < 0)
 		return -1;
-	if (rc == 0)
+	if (rc == 0 || db_path_is_pg(path))
 		return store_open(out, path, err, errlen);
 	st = calloc(1, sizeof *st);
 	if (st == NULL || (st->path = strdup(path)) == NULL) {
@@ -373,12 +459,12 @@ int store_open_shared(struct store **out, const char *path, char *err, size_t er
 	if (open_db(&st->w, path, SQLITE_OPEN_READWRITE, err, errlen) != 0)
 		goto fail;
 	/* The server checkpoints; this connection never does, not even on close. */
-	sqlite3_db_config(st->w, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	sqlite3_wal_autocheckpoint(st->w, 0);
+	sqlite3_db_config(db_lite(st->w), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_autocheckpoint(db_lite(st->w), 0);
 	if (exec(st->w, "PRAGMA synchronous = FULL", err, errlen) != 0 ||
 	    exec(st->w, "PRAGMA foreign_keys = ON", err, errlen) != 0)
 		goto fail;
-	sqlite3_exec(st->w, "PRAGMA secure_delete = ON", NULL, NULL, NULL); /* as store_open */
+	db_exec(st->w, "PRAGMA secure_delete = ON", NULL, NULL, NULL); /* as store_open */
 	v = user_version(st->w);
 	if (v != nmigrations()) {
 		snprintf(err, errlen, "%s: schema version %d, this petitiond knows %d; the server "
@@ -402,15 +488,15 @@ void store_close(struct store *st)
 	if (st == NULL)
 		return;
 	for (i = 0; i < W_NSTMTS; i++)
-		sqlite3_finalize(st->ws[i]);
+		db_finalize(st->ws[i]);
 	for (i = 0; i < R_NSTMTS; i++)
-		sqlite3_finalize(st->rs[i]);
+		db_finalize(st->rs[i]);
 	for (i = 0; i < STORE_MAIL_NSTMTS; i++)
-		sqlite3_finalize(st->mail[i]);
-	sqlite3_close(st->r);
+		db_finalize(st->mail[i]);
+	db_close(st->r);
 	if (st->w) {
 		/* A clean close checkpoints and removes the WAL file. */
-		sqlite3_close(st->w);
+		db_close(st->w);
 	}
 	/* Released last: the checkpoint of the clean close above is done before
 	 * another process may take the database. */
@@ -421,63 +507,62 @@ void store_close(struct store *st)
 	free(st);
 }
 
-int store_run(sqlite3 *db, const char *sql, int64_t a)
+int store_run(struct db *db, const char *sql, int64_t a)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return -1;
-	if (sqlite3_bind_parameter_count(s) >= 1)
-		sqlite3_bind_int64(s, 1, a);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	if (db_bind_parameter_count(s) >= 1)
+		db_bind_int64(s, 1, a);
+	rc = db_step(s);
+	db_finalize(s);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-int64_t store_scalar(sqlite3 *db, const char *sql)
+int64_t store_scalar(struct db *db, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return -1;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (db_step(s) == SQLITE_ROW)
+		v = db_column_int64(s, 0);
+	db_finalize(s);
 	return v;
 }
 
-void store_fail(sqlite3 *db, const char *path, const char *op, char *err, size_t errlen)
+void store_fail(struct db *db, const char *path, const char *op, char *err, size_t errlen)
 {
 	if (err[0] == '\0')
 		store_errmsg(db, path, op, err, errlen);
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (!db_get_autocommit(db))
+		db_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int step_done(sqlite3_stmt *s)
+static int step_done(struct db_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc = db_step(s);
 
-	sqlite3_reset(s);
+	db_reset(s);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
 /* Writes the writer connection's last error, with the operation, into err. */
 static void werr(struct store *st, const char *op, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "%s in %s: %s (%s)", op, st->path, sqlite3_errmsg(st->w),
-		 sqlite3_errstr(sqlite3_extended_errcode(st->w)));
+	store_errmsg(st->w, st->path, op, err, errlen);
 }
 
 /* Adds delta to the named counter, inside the caller's transaction. */
 static int counter_add(struct store *st, const char *name, int64_t delta)
 {
-	sqlite3_stmt *s = st->ws[W_COUNT_ADD];
+	struct db_stmt *s = st->ws[W_COUNT_ADD];
 
-	sqlite3_bind_int64(s, 1, delta);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	db_bind_int64(s, 1, delta);
+	db_bind_text(s, 2, name, -1, SQLITE_STATIC);
 	return step_done(s);
 }
 
@@ -493,7 +578,7 @@ struct agg_key {
 
 /* Upserts every key of keys[0..nk) with its n (possibly 0) through the
  * statement s (?1 key, ?2 n). */
-static int upsert_keys(sqlite3_stmt *s, const struct agg_key *keys, size_t nk, int by_country)
+static int upsert_keys(struct db_stmt *s, const struct agg_key *keys, size_t nk, int by_country)
 {
 	size_t i;
 
@@ -501,13 +586,13 @@ static int upsert_keys(sqlite3_stmt *s, const struct agg_key *keys, size_t nk, i
 		int rc;
 
 		if (by_country)
-			sqlite3_bind_text(s, 1, keys[i].country, -1, SQLITE_STATIC);
+			db_bind_text(s, 1, keys[i].country, -1, SQLITE_STATIC);
 		else
-			sqlite3_bind_int64(s, 1, keys[i].t);
-		sqlite3_bind_int64(s, 2, keys[i].n);
-		rc = sqlite3_step(s);
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
+			db_bind_int64(s, 1, keys[i].t);
+		db_bind_int64(s, 2, keys[i].n);
+		rc = db_step(s);
+		db_reset(s);
+		db_clear_bindings(s);
 		if (rc != SQLITE_DONE)
 			return -1;
 	}
@@ -580,8 +665,10 @@ static const char *const msql[M_NSTMTS] = {
 	[M_QUOTA_GET] = "SELECT day, n FROM mail_quota WHERE sig_id = ?1",
 	[M_QUOTA_SET] = "INSERT INTO mail_quota (sig_id, day, n) VALUES (?1, ?2, ?3)"
 			" ON CONFLICT (sig_id) DO UPDATE SET day = excluded.day, n = excluded.n",
-	[M_TOKEN_ADD] = "INSERT OR REPLACE INTO mail_tokens (hash, sig_id, purpose, expires_at)"
-			" VALUES (?1, ?2, ?3, ?4)",
+	[M_TOKEN_ADD] = "INSERT INTO mail_tokens (hash, sig_id, purpose, expires_at)"
+			" VALUES (?1, ?2, ?3, ?4) ON CONFLICT (hash) DO UPDATE SET"
+			" sig_id = excluded.sig_id, purpose = excluded.purpose,"
+			" expires_at = excluded.expires_at",
 	[M_OUTBOX_ADD] = "INSERT INTO outbox (sig_id, created_at, kind, lang, rcpt, domain, token,"
 			 " code, wtoken, next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[M_OUTBOX_SIZE] = "SELECT value FROM counters WHERE name = 'outbox'",
@@ -589,39 +676,39 @@ static const char *const msql[M_NSTMTS] = {
 	[M_SIG_BY_EMAIL] = "SELECT id, confirmed FROM signatures WHERE email_norm = ?1",
 };
 
-static sqlite3_stmt *mstmt(struct store *st, int which)
+static struct db_stmt *mstmt(struct store *st, int which)
 {
-	sqlite3_stmt **ms = st->mail;
+	struct db_stmt **ms = st->mail;
 
 	if (ms[which] == NULL) {
-		if (sqlite3_prepare_v3(st->w, msql[which], -1, SQLITE_PREPARE_PERSISTENT, &ms[which],
-				       NULL) != SQLITE_OK)
+		if (db_prepare_v3(st->w, msql[which], -1, SQLITE_PREPARE_PERSISTENT, &ms[which],
+				  NULL) != SQLITE_OK)
 			return NULL;
 	}
 	return ms[which];
 }
 
 /* Steps s once and resets it: 0 (done or a row), -1. */
-static int mstep(sqlite3_stmt *s)
+static int mstep(struct db_stmt *s)
 {
 	int rc;
 
 	if (s == NULL)
 		return -1;
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	rc = db_step(s);
+	db_reset(s);
+	db_clear_bindings(s);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
 int store_mail_counter(struct store *st, const char *name, int64_t delta)
 {
-	sqlite3_stmt *s = mstmt(st, M_COUNTER_ADD);
+	struct db_stmt *s = mstmt(st, M_COUNTER_ADD);
 
 	if (s == NULL)
 		return -1;
-	sqlite3_bind_int64(s, 1, delta);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	db_bind_int64(s, 1, delta);
+	db_bind_text(s, 2, name, -1, SQLITE_STATIC);
 	return mstep(s);
 }
 
@@ -714,16 +801,16 @@ static void domain_of(const char *addr, char *out, size_t outlen)
 static int token_add(struct store *st, const char *token, int what, int64_t sig_id, int purpose,
 		     int64_t expires)
 {
-	sqlite3_stmt *s = mstmt(st, M_TOKEN_ADD);
+	struct db_stmt *s = mstmt(st, M_TOKEN_ADD);
 	char h[65];
 
 	if (s == NULL)
 		return -1;
 	store_mail_hash(h, what, token);
-	sqlite3_bind_text(s, 1, h, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, sig_id);
-	sqlite3_bind_int(s, 3, purpose);
-	sqlite3_bind_int64(s, 4, expires);
+	db_bind_text(s, 1, h, -1, SQLITE_TRANSIENT);
+	db_bind_int64(s, 2, sig_id);
+	db_bind_int(s, 3, purpose);
+	db_bind_int64(s, 4, expires);
 	return mstep(s);
 }
 
@@ -731,24 +818,24 @@ static int token_add(struct store *st, const char *token, int what, int64_t sig_
  * -1 error. The row is written either way. */
 int store_mail_quota_take(struct store *st, int64_t sig_id, int64_t now)
 {
-	sqlite3_stmt *g = mstmt(st, M_QUOTA_GET), *s = mstmt(st, M_QUOTA_SET);
+	struct db_stmt *g = mstmt(st, M_QUOTA_GET), *s = mstmt(st, M_QUOTA_SET);
 	int64_t day = now / 86400, n = 0;
 	int rc, ok;
 
 	if (g == NULL || s == NULL)
 		return -1;
-	sqlite3_bind_int64(g, 1, sig_id);
-	rc = sqlite3_step(g);
-	if (rc == SQLITE_ROW && sqlite3_column_int64(g, 0) == day)
-		n = sqlite3_column_int64(g, 1);
-	sqlite3_reset(g);
-	sqlite3_clear_bindings(g);
+	db_bind_int64(g, 1, sig_id);
+	rc = db_step(g);
+	if (rc == SQLITE_ROW && db_column_int64(g, 0) == day)
+		n = db_column_int64(g, 1);
+	db_reset(g);
+	db_clear_bindings(g);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return -1;
 	ok = n < STORE_MAIL_PER_DAY;
-	sqlite3_bind_int64(s, 1, sig_id);
-	sqlite3_bind_int64(s, 2, day);
-	sqlite3_bind_int64(s, 3, ok ? n + 1 : n);
+	db_bind_int64(s, 1, sig_id);
+	db_bind_int64(s, 2, day);
+	db_bind_int64(s, 3, ok ? n + 1 : n);
 	if (mstep(s) != 0)
 		return -1;
 	return ok;
@@ -761,7 +848,7 @@ int store_mail_quota_take(struct store *st, int64_t sig_id, int64_t now)
 int store_mail_queue(struct store *st, int64_t sig_id, enum store_mail_kind kind,
 		     const char *rcpt, const char *lang, int64_t now, int64_t mail_at)
 {
-	sqlite3_stmt *size = mstmt(st, M_OUTBOX_SIZE), *s = mstmt(st, M_OUTBOX_ADD);
+	struct db_stmt *size = mstmt(st, M_OUTBOX_SIZE), *s = mstmt(st, M_OUTBOX_ADD);
 	char token[STORE_TOKEN_MAX], code[STORE_CODE_MAX] = "", wtoken[STORE_TOKEN_MAX] = "";
 	char domain[STORE_MAIL_ADDR_MAX];
 	/* To the next whole hour: an exact expiry would give away the exact
@@ -771,10 +858,10 @@ int store_mail_queue(struct store *st, int64_t sig_id, enum store_mail_kind kind
 
 	if (size == NULL || s == NULL)
 		return -1;
-	if (sqlite3_step(size) == SQLITE_ROW)
-		waiting = sqlite3_column_int64(size, 0);
-	sqlite3_reset(size);
-	sqlite3_clear_bindings(size);
+	if (db_step(size) == SQLITE_ROW)
+		waiting = db_column_int64(size, 0);
+	db_reset(size);
+	db_clear_bindings(size);
 	if (waiting >= STORE_OUTBOX_MAX)
 		return store_mail_counter(st, "mail_skipped", 1);
 	if (new_token(token) != 0)
@@ -789,16 +876,16 @@ int store_mail_queue(struct store *st, int64_t sig_id, enum store_mail_kind kind
 		return -1;
 	}
 	domain_of(rcpt, domain, sizeof domain);
-	sqlite3_bind_int64(s, 1, sig_id);
-	sqlite3_bind_int64(s, 2, now);
-	sqlite3_bind_int(s, 3, (int)kind);
-	sqlite3_bind_text(s, 4, lang ? lang : "en", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 5, rcpt, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 6, domain, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 7, token, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 8, code, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 9, wtoken, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 10, mail_at > now ? mail_at : now);
+	db_bind_int64(s, 1, sig_id);
+	db_bind_int64(s, 2, now);
+	db_bind_int(s, 3, (int)kind);
+	db_bind_text(s, 4, lang ? lang : "en", -1, SQLITE_STATIC);
+	db_bind_text(s, 5, rcpt, -1, SQLITE_STATIC);
+	db_bind_text(s, 6, domain, -1, SQLITE_TRANSIENT);
+	db_bind_text(s, 7, token, -1, SQLITE_TRANSIENT);
+	db_bind_text(s, 8, code, -1, SQLITE_TRANSIENT);
+	db_bind_text(s, 9, wtoken, -1, SQLITE_TRANSIENT);
+	db_bind_int64(s, 10, mail_at > now ? mail_at : now);
 	return mstep(s);
 }
 
@@ -818,11 +905,95 @@ int store_mail_on_sign(struct store *st, const struct store_sig *sig, int64_t id
 	return 0;
 }
 
+/* PostgreSQL: the whole batch in one multi-row INSERT, one round trip
+ * whatever its size; the rows it made come back (RETURNING), the first of
+ * the batch with an address made it, a later one with the same address or
+ * one already stored did not. ids[i]: the row of sigs[i] when made. 0, or -1
+ * with the error on st->w. */
+static int pg_insert_batch(struct store *st, const struct store_sig *sigs, size_t n,
+			   unsigned char *made, int64_t *ids)
+{
+	struct buf sql;
+	struct db_stmt *s = NULL;
+	size_t i, j;
+	int rc, ret = -1;
+
+	buf_init(&sql);
+	buf_puts(&sql, "INSERT INTO signatures (signed_at, name, email, email_norm, country,"
+		       " comment, public, updates, public_name, confirmed) VALUES ");
+	for (i = 0; i < n; i++) {
+		int k = (int)i * 10;
+
+		buf_printf(&sql, "%s(?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d, ?%d)", i ? ", " : "",
+			   k + 1, k + 2, k + 3, k + 4, k + 5, k + 6, k + 7, k + 8, k + 9, k + 10);
+		made[i] = 0;
+		ids[i] = 0;
+	}
+	buf_puts(&sql, " ON CONFLICT (email_norm) DO NOTHING RETURNING id, email_norm");
+	if (sql.oom || db_prepare_v2(st->w, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK)
+		goto done;
+	for (i = 0; i < n; i++) {
+		const struct store_sig *g = &sigs[i];
+		int k = (int)i * 10;
+
+		db_bind_int64(s, k + 1, g->signed_at);
+		db_bind_text(s, k + 2, g->name, -1, SQLITE_STATIC);
+		db_bind_text(s, k + 3, g->email, -1, SQLITE_STATIC);
+		db_bind_text(s, k + 4, g->email_norm, -1, SQLITE_STATIC);
+		db_bind_text(s, k + 5, g->country, -1, SQLITE_STATIC);
+		db_bind_text(s, k + 6, g->comment ? g->comment : "", -1, SQLITE_STATIC);
+		db_bind_int(s, k + 7, g->is_public ? 1 : 0);
+		db_bind_int(s, k + 8, g->updates ? 1 : 0);
+		if (g->is_public && g->public_name != NULL)
+			db_bind_text(s, k + 9, g->public_name, -1, SQLITE_STATIC);
+		else
+			db_bind_null(s, k + 9);
+		db_bind_int(s, k + 10, g->mail ? 0 : 1);
+	}
+	while ((rc = db_step(s)) == SQLITE_ROW) {
+		const char *e = (const char *)db_column_text(s, 1);
+
+		for (j = 0; j < n; j++) {
+			if (!made[j] && e != NULL && strcmp(sigs[j].email_norm, e) == 0) {
+				made[j] = 1;
+				ids[j] = db_column_int64(s, 0);
+				break;
+			}
+		}
+	}
+	ret = rc == SQLITE_DONE ? 0 : -1;
+done:
+	db_finalize(s);
+	buf_free(&sql);
+	return ret;
+}
+
+static int add_batch(struct store *st, const struct store_sig *sigs, size_t n, int64_t nbots,
+		     unsigned char *inserted, int64_t *count, int64_t *bots, char *err,
+		     size_t errlen);
+
 int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n, int64_t nbots,
 		    unsigned char *inserted, int64_t *count, int64_t *bots, char *err,
 		    size_t errlen)
 {
-	sqlite3_stmt *ins = st->ws[W_INSERT], *touch = st->ws[W_TOUCH], *find = st->ws[W_FIND];
+	int tries = 0, rc;
+
+	/* PostgreSQL, several nodes: a batch that deadlocked with another
+	 * node's (both waiting on the other's new address, or on the same
+	 * aggregate rows) was rolled back whole; it runs again. */
+	while ((rc = add_batch(st, sigs, n, nbots, inserted, count, bots, err, errlen)) != 0 &&
+	       db_is_pg(st->w) && db_errcode(st->w) == SQLITE_BUSY && ++tries < 5)
+		log_info("a batch met another node's and was rolled back; trying again");
+	return rc;
+}
+
+static int add_batch(struct store *st, const struct store_sig *sigs, size_t n, int64_t nbots,
+		     unsigned char *inserted, int64_t *count, int64_t *bots, char *err,
+		     size_t errlen)
+{
+	int64_t pg_ids[STORE_BATCH_MAX];
+	int pg = db_is_pg(st->w);
+	struct db_stmt *ins = st->ws[W_INSERT], *touch = st->ws[W_TOUCH], *find = st->ws[W_FIND];
 	int64_t added = 0, day_added = 0, day_t = 0, npublic = 0, nupdates = 0, npending = 0;
 	int64_t now = (int64_t)time(NULL);
 	unsigned char counted[STORE_BATCH_MAX];
@@ -835,56 +1006,64 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n, in
 	}
 	if (step_done(st->ws[W_BEGIN]) != 0)
 		goto fail;
+	if (pg && n > 0 && pg_insert_batch(st, sigs, n, inserted, pg_ids) != 0)
+		goto fail;
 	for (i = 0; i < n; i++) {
 		const struct store_sig *s = &sigs[i];
 		int64_t id = 0;
 		int rc, confirmed = 1;
 
 		counted[i] = 0;
-		sqlite3_bind_int64(ins, 1, s->signed_at);
-		sqlite3_bind_text(ins, 2, s->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, s->email, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 4, s->email_norm, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 5, s->country, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 6, s->comment ? s->comment : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int(ins, 7, s->is_public ? 1 : 0);
-		sqlite3_bind_int(ins, 8, s->updates ? 1 : 0);
+		if (pg) {
+			id = pg_ids[i];
+			confirmed = !(inserted[i] && s->mail);
+			goto stored;
+		}
+		db_bind_int64(ins, 1, s->signed_at);
+		db_bind_text(ins, 2, s->name, -1, SQLITE_STATIC);
+		db_bind_text(ins, 3, s->email, -1, SQLITE_STATIC);
+		db_bind_text(ins, 4, s->email_norm, -1, SQLITE_STATIC);
+		db_bind_text(ins, 5, s->country, -1, SQLITE_STATIC);
+		db_bind_text(ins, 6, s->comment ? s->comment : "", -1, SQLITE_STATIC);
+		db_bind_int(ins, 7, s->is_public ? 1 : 0);
+		db_bind_int(ins, 8, s->updates ? 1 : 0);
 		/* Only a public signer's chosen name is kept, never a value sent
 		 * with the box unticked. */
 		if (s->is_public && s->public_name != NULL)
-			sqlite3_bind_text(ins, 9, s->public_name, -1, SQLITE_STATIC);
+			db_bind_text(ins, 9, s->public_name, -1, SQLITE_STATIC);
 		else
-			sqlite3_bind_null(ins, 9);
+			db_bind_null(ins, 9);
 		/* With confirmation by mail a new row waits for its signer. */
-		sqlite3_bind_int(ins, 10, s->mail ? 0 : 1);
-		rc = sqlite3_step(ins);
-		sqlite3_reset(ins);
-		sqlite3_clear_bindings(ins);
+		db_bind_int(ins, 10, s->mail ? 0 : 1);
+		rc = db_step(ins);
+		db_reset(ins);
+		db_clear_bindings(ins);
 		if (rc != SQLITE_DONE)
 			goto fail;
-		inserted[i] = sqlite3_changes(st->w) > 0;
+		inserted[i] = db_changes(st->w) > 0;
 		if (inserted[i]) {
-			id = sqlite3_last_insert_rowid(st->w);
+			id = sqlite3_last_insert_rowid(db_lite(st->w));
 			confirmed = !s->mail;
 		} else {
 			/* Already signed: the same kind of work as a new row. */
-			sqlite3_bind_text(touch, 1, s->email_norm, -1, SQLITE_STATIC);
+			db_bind_text(touch, 1, s->email_norm, -1, SQLITE_STATIC);
 			rc = step_done(touch);
-			sqlite3_clear_bindings(touch);
+			db_clear_bindings(touch);
 			if (rc != 0)
 				goto fail;
 		}
+stored:
 		if (s->mail) {
 			/* Found again either way (the row just inserted, or the
 			 * one signed before), so both take the same steps. */
-			sqlite3_bind_text(find, 1, s->email_norm, -1, SQLITE_STATIC);
-			rc = sqlite3_step(find);
+			db_bind_text(find, 1, s->email_norm, -1, SQLITE_STATIC);
+			rc = db_step(find);
 			if (rc == SQLITE_ROW) {
-				id = sqlite3_column_int64(find, 0);
-				confirmed = sqlite3_column_int(find, 1);
+				id = db_column_int64(find, 0);
+				confirmed = db_column_int(find, 1);
 			}
-			sqlite3_reset(find);
-			sqlite3_clear_bindings(find);
+			db_reset(find);
+			db_clear_bindings(find);
 			if (rc != SQLITE_ROW)
 				goto fail;
 			if (store_mail_on_sign(st, s, id, confirmed, now, err, errlen) != 0)
@@ -902,8 +1081,8 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n, in
 		nupdates += s->updates != 0;
 		/* Batches rarely straddle midnight; when they do, flush per day. */
 		if (day_added > 0 && s->signed_at / 86400 != day_t / 86400) {
-			sqlite3_bind_int64(st->ws[W_DAILY_ADD], 1, day_t);
-			sqlite3_bind_int64(st->ws[W_DAILY_ADD], 2, day_added);
+			db_bind_int64(st->ws[W_DAILY_ADD], 1, day_t);
+			db_bind_int64(st->ws[W_DAILY_ADD], 2, day_added);
 			if (step_done(st->ws[W_DAILY_ADD]) != 0)
 				goto fail;
 			day_added = 0;
@@ -922,8 +1101,8 @@ int store_add_batch(struct store *st, const struct store_sig *sigs, size_t n, in
 		    (npublic && counter_add(st, "public", npublic) != 0) ||
 		    (nupdates && counter_add(st, "updates", nupdates) != 0))
 			goto fail;
-		sqlite3_bind_int64(st->ws[W_DAILY_ADD], 1, day_t);
-		sqlite3_bind_int64(st->ws[W_DAILY_ADD], 2, day_added);
+		db_bind_int64(st->ws[W_DAILY_ADD], 1, day_t);
+		db_bind_int64(st->ws[W_DAILY_ADD], 2, day_added);
 		if (step_done(st->ws[W_DAILY_ADD]) != 0)
 			goto fail;
 	}
@@ -944,7 +1123,7 @@ fail:
 fail_reported:
 	/* Also when COMMIT itself failed (disk full, I/O error): the transaction
 	 * may still be open; ROLLBACK ends it and nothing of the batch remains. */
-	if (!sqlite3_get_autocommit(st->w))
+	if (!db_get_autocommit(st->w))
 		step_done(st->ws[W_ROLLBACK]);
 	memset(inserted, 0, n);
 	return -1;
@@ -956,50 +1135,50 @@ fail_reported:
 
 int64_t store_count(struct store *st)
 {
-	sqlite3_stmt *s = st->ws[W_COUNT];
+	struct db_stmt *s = st->ws[W_COUNT];
 	int64_t v = -1;
 
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
+	if (db_step(s) == SQLITE_ROW)
+		v = db_column_int64(s, 0);
+	db_reset(s);
 	return v;
 }
 
 int64_t store_counter(struct store *st, const char *name)
 {
-	sqlite3_stmt *s = st->ws[W_COUNTER];
+	struct db_stmt *s = st->ws[W_COUNTER];
 	int64_t v = -1;
 
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	db_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	if (db_step(s) == SQLITE_ROW)
+		v = db_column_int64(s, 0);
+	db_reset(s);
+	db_clear_bindings(s);
 	return v;
 }
 
 char *store_get_setting(struct store *st, const char *key)
 {
-	sqlite3_stmt *s = st->ws[W_GET_SETTING];
+	struct db_stmt *s = st->ws[W_GET_SETTING];
 	char *v = NULL;
 
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
+	db_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (db_step(s) == SQLITE_ROW) {
+		const char *t = (const char *)db_column_text(s, 0);
 
 		v = strdup(t ? t : "");
 	}
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	db_reset(s);
+	db_clear_bindings(s);
 	return v;
 }
 
 int store_set_setting(struct store *st, const char *key, const char *value)
 {
-	sqlite3_stmt *s = st->ws[W_SET_SETTING];
+	struct db_stmt *s = st->ws[W_SET_SETTING];
 
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	db_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	db_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	return step_done(s);
 }
 
@@ -1008,8 +1187,8 @@ int store_ping(struct store *st)
 	int rc;
 
 	pthread_mutex_lock(&st->rlock);
-	rc = sqlite3_step(st->rs[R_PING]);
-	sqlite3_reset(st->rs[R_PING]);
+	rc = db_step(st->rs[R_PING]);
+	db_reset(st->rs[R_PING]);
 	pthread_mutex_unlock(&st->rlock);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -1024,10 +1203,10 @@ int store_health(struct store *st, char *why, size_t len)
 		return -1;
 	}
 	pthread_mutex_lock(&st->rlock);
-	rc = sqlite3_step(st->rs[R_PING]);
+	rc = db_step(st->rs[R_PING]);
 	if (rc != SQLITE_ROW)
-		snprintf(why, len, "cannot read the counters: %s", sqlite3_errmsg(st->r));
-	sqlite3_reset(st->rs[R_PING]);
+		snprintf(why, len, "cannot read the counters: %s", db_errmsg(st->r));
+	db_reset(st->rs[R_PING]);
 	pthread_mutex_unlock(&st->rlock);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -1036,15 +1215,15 @@ int store_recent_public(struct store *st, int n,
 			void (*fn)(void *ctx, const char *public_name, const char *country),
 			void *ctx)
 {
-	sqlite3_stmt *s = st->rs[R_RECENT];
+	struct db_stmt *s = st->rs[R_RECENT];
 	int rc;
 
 	pthread_mutex_lock(&st->rlock);
-	sqlite3_bind_int(s, 1, n);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		fn(ctx, (const char *)sqlite3_column_text(s, 0),
-		   (const char *)sqlite3_column_text(s, 1));
-	sqlite3_reset(s);
+	db_bind_int(s, 1, n);
+	while ((rc = db_step(s)) == SQLITE_ROW)
+		fn(ctx, (const char *)db_column_text(s, 0),
+		   (const char *)db_column_text(s, 1));
+	db_reset(s);
 	pthread_mutex_unlock(&st->rlock);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -1052,30 +1231,30 @@ int store_recent_public(struct store *st, int n,
 int store_daily(struct store *st, int ndays,
 		void (*fn)(void *ctx, const char *day, int64_t n), void *ctx)
 {
-	sqlite3_stmt *s = st->rs[R_DAILY];
+	struct db_stmt *s = st->rs[R_DAILY];
 	int rc;
 
 	pthread_mutex_lock(&st->rlock);
-	sqlite3_bind_int(s, 1, ndays);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		fn(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1));
-	sqlite3_reset(s);
+	db_bind_int(s, 1, ndays);
+	while ((rc = db_step(s)) == SQLITE_ROW)
+		fn(ctx, (const char *)db_column_text(s, 0), db_column_int64(s, 1));
+	db_reset(s);
 	pthread_mutex_unlock(&st->rlock);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int store_flag_counts(struct store *st, int64_t *npublic, int64_t *nupdates)
 {
-	sqlite3_stmt *s = st->rs[R_FLAGS];
+	struct db_stmt *s = st->rs[R_FLAGS];
 	int rc;
 
 	pthread_mutex_lock(&st->rlock);
-	rc = sqlite3_step(s);
+	rc = db_step(s);
 	if (rc == SQLITE_ROW) {
-		*npublic = sqlite3_column_int64(s, 0);
-		*nupdates = sqlite3_column_int64(s, 1);
+		*npublic = db_column_int64(s, 0);
+		*nupdates = db_column_int64(s, 1);
 	}
-	sqlite3_reset(s);
+	db_reset(s);
 	pthread_mutex_unlock(&st->rlock);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -1086,12 +1265,12 @@ int store_transaction(struct store *st, int (*fn)(struct store *st, void *ctx), 
 	if (exec(st->w, "BEGIN IMMEDIATE", err, errlen) != 0)
 		return -1;
 	if (fn(st, ctx) != 0) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(st->w));
-		sqlite3_exec(st->w, "ROLLBACK", NULL, NULL, NULL);
+		snprintf(err, errlen, "%s", db_errmsg(st->w));
+		db_exec(st->w, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
 	if (exec(st->w, "COMMIT", err, errlen) != 0) {
-		sqlite3_exec(st->w, "ROLLBACK", NULL, NULL, NULL);
+		db_exec(st->w, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
 	return 0;
@@ -1264,6 +1443,8 @@ int store_in_use(const char *path, long *pid, char *err, size_t errlen)
 	int f, rc = 0;
 
 	*pid = 0;
+	if (db_path_is_pg(path))
+		return 0; /* a server shared by nodes, never held by one */
 	if (resolve_path(path, resolved, sizeof resolved) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -1293,19 +1474,19 @@ int store_in_use(const char *path, long *pid, char *err, size_t errlen)
 /* The first rows of a PRAGMA integrity_check / quick_check, joined with
  * "; " into out ("ok" when the database passed). Returns 0 passed, 1 failed,
  * -1 when the check could not run (out holds SQLite's reason). */
-static int run_check(sqlite3 *db, const char *pragma, char *out, size_t outlen)
+static int run_check(struct db *db, const char *pragma, char *out, size_t outlen)
 {
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	size_t n = 0;
 	int rc, rows = 0, passed = 0;
 
 	out[0] = '\0';
-	if (sqlite3_prepare_v2(db, pragma, -1, &s, NULL) != SQLITE_OK) {
-		snprintf(out, outlen, "%s", sqlite3_errmsg(db));
+	if (db_prepare_v2(db, pragma, -1, &s, NULL) != SQLITE_OK) {
+		snprintf(out, outlen, "%s", db_errmsg(db));
 		return -1;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
+	while ((rc = db_step(s)) == SQLITE_ROW) {
+		const char *t = (const char *)db_column_text(s, 0);
 
 		if (t == NULL)
 			continue;
@@ -1317,19 +1498,19 @@ static int run_check(sqlite3 *db, const char *pragma, char *out, size_t outlen)
 	if (rc != SQLITE_DONE) {
 		/* An error half-way (SQLITE_CORRUPT, I/O) is a failed check too. */
 		if (n < outlen)
-			snprintf(out + n, outlen - n, "%s%s", n ? "; " : "", sqlite3_errmsg(db));
-		sqlite3_finalize(s);
-		return (sqlite3_errcode(db) & 0xff) == SQLITE_CORRUPT ||
-				       (sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB
+			snprintf(out + n, outlen - n, "%s%s", n ? "; " : "", db_errmsg(db));
+		db_finalize(s);
+		return (db_errcode(db) & 0xff) == SQLITE_CORRUPT ||
+				       (db_errcode(db) & 0xff) == SQLITE_NOTADB
 			       ? 1
 			       : -1;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return passed && rows == 1 ? 0 : 1;
 }
 
 /* 1 when db has petitiond's tables. */
-static int is_petitiond(sqlite3 *db)
+static int is_petitiond(struct db *db)
 {
 	return store_scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND"
 			     " name IN ('signatures', 'counters', 'settings')") == 3;
@@ -1337,9 +1518,9 @@ static int is_petitiond(sqlite3 *db)
 
 /* Adds what to do about a damaged database to err, when SQLite's last error
  * on db says it is one. */
-static void corrupt_hint(sqlite3 *db, const char *path, char *err, size_t errlen)
+static void corrupt_hint(struct db *db, const char *path, char *err, size_t errlen)
 {
-	int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_OK;
+	int code = db ? db_errcode(db) & 0xff : SQLITE_OK;
 	size_t n = strlen(err);
 
 	if ((code == SQLITE_CORRUPT || code == SQLITE_NOTADB) && n < errlen)
@@ -1422,21 +1603,20 @@ static int file_uri(char *out, size_t outlen, const char *path, const char *quer
 /* Opens a database file to read it without changing anything beside it: a
  * file with no -wal is opened immutable (no -shm, no locks); one with a -wal
  * is opened read-only the usual way, so the WAL's transactions are seen. */
-static int open_readonly(sqlite3 **db, const char *path, char *err, size_t errlen)
+static int open_readonly(struct db **db, const char *path, char *err, size_t errlen)
 {
 	char wal[STORE_PATH_MAX + 8], uri[3 * STORE_PATH_MAX + 32];
 
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	if (exists(wal) || file_uri(uri, sizeof uri, path, "mode=ro&immutable=1") != 0)
 		return open_db(db, path, SQLITE_OPEN_READONLY, err, errlen);
-	if (sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
-		sqlite3_close(*db);
+	if (db_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX,
+		       NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, *db ? db_errmsg(*db) : "out of memory");
+		db_close(*db);
 		*db = NULL;
 		return -1;
 	}
-	sqlite3_extended_result_codes(*db, 1);
 	return 0;
 }
 
@@ -1448,10 +1628,10 @@ static int open_readonly(sqlite3 **db, const char *path, char *err, size_t errle
  * version from 1 to what this binary knows. Puts the copy in rollback-journal
  * mode (a self-contained file), closes and syncs it. Fills rep's counts.
  * Returns 0, or -1 (err; the temporary file removed). */
-static int copy_checked(sqlite3 *from, const char *dst, int need_petitiond, char *tmp,
+static int copy_checked(struct db *from, const char *dst, int need_petitiond, char *tmp,
 			size_t tmplen, struct store_copy_report *rep, char *err, size_t errlen)
 {
-	sqlite3 *to = NULL;
+	struct db *to = NULL;
 	sqlite3_backup *b;
 	char check[512];
 	int fd, step, rc, nmig = nmigrations();
@@ -1469,9 +1649,9 @@ static int copy_checked(sqlite3 *from, const char *dst, int need_petitiond, char
 	close(fd);
 	if (open_db(&to, tmp, SQLITE_OPEN_READWRITE, err, errlen) != 0)
 		goto fail;
-	b = sqlite3_backup_init(to, "main", from, "main");
+	b = sqlite3_backup_init(db_lite(to), "main", db_lite(from), "main");
 	if (b == NULL) {
-		snprintf(err, errlen, "%s", sqlite3_errmsg(to));
+		snprintf(err, errlen, "%s", db_errmsg(to));
 		goto fail;
 	}
 	do {
@@ -1481,7 +1661,7 @@ static int copy_checked(sqlite3 *from, const char *dst, int need_petitiond, char
 	} while (step == SQLITE_OK || step == SQLITE_BUSY || step == SQLITE_LOCKED);
 	sqlite3_backup_finish(b);
 	if (step != SQLITE_DONE) {
-		snprintf(err, errlen, "reading %s: %s", rep->src, sqlite3_errstr(step));
+		snprintf(err, errlen, "reading %s: %s", rep->src, db_errstr(step));
 		corrupt_hint(from, rep->src, err, errlen);
 		goto fail;
 	}
@@ -1509,8 +1689,8 @@ static int copy_checked(sqlite3 *from, const char *dst, int need_petitiond, char
 					: -1;
 	if (exec(to, "PRAGMA journal_mode = DELETE", err, errlen) != 0)
 		goto fail;
-	if (sqlite3_close(to) != SQLITE_OK) {
-		snprintf(err, errlen, "closing %s: %s", tmp, sqlite3_errmsg(to));
+	if (db_close(to) != SQLITE_OK) {
+		snprintf(err, errlen, "closing %s: %s", tmp, db_errmsg(to));
 		to = NULL;
 		goto fail;
 	}
@@ -1521,7 +1701,7 @@ static int copy_checked(sqlite3 *from, const char *dst, int need_petitiond, char
 	}
 	return 0;
 fail:
-	sqlite3_close(to);
+	db_close(to);
 	if (tmp[0] != '\0') {
 		char side[STORE_PATH_MAX + 16];
 
@@ -1556,10 +1736,54 @@ static int same_database(const char *db, const struct stat *dbst, const char *ot
 	return 0;
 }
 
+/* backup and restore copy SQLite files; PostgreSQL has its own tools. */
+static int pg_refuse_copy(const char *what, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s works on SQLite files; the database is on PostgreSQL: use "
+		 "its own tools (`pg_dump -Fc -f petition.dump URL` for a copy, `pg_restore "
+		 "--clean --if-exists -d URL petition.dump` to put one back, with the nodes "
+		 "stopped), or its continuous archiving (README: When one machine is not enough)",
+		 what);
+	return -1;
+}
+
+/* store_check on PostgreSQL: connects read-only and reads the schema and
+ * counts (the server checks its own storage; no integrity_check here). */
+static int pg_check(const char *path, struct store_check_report *rep, char *err, size_t errlen)
+{
+	struct db *db = NULL;
+
+	snprintf(rep->path, sizeof rep->path, "%s", path);
+	rep->dir_writable = 1;
+	snprintf(rep->integrity, sizeof rep->integrity, "not checked (PostgreSQL)");
+	if (open_db(&db, path, SQLITE_OPEN_READONLY, err, errlen) != 0)
+		return 1;
+	rep->exists = store_scalar(db, "SELECT to_regclass('petitiond_schema') IS NOT NULL") == 1;
+	if (rep->exists) {
+		rep->schema = (int)store_scalar(db, "SELECT version FROM petitiond_schema");
+		rep->is_petitiond = 1;
+		rep->signatures = store_scalar(db, "SELECT count(*) FROM signatures");
+		rep->counter = store_scalar(db, "SELECT value FROM counters WHERE name = 'signatures'");
+		rep->has_admin_hash = (int)store_scalar(db, "SELECT count(*) FROM admins WHERE"
+						       " revoked_at IS NULL");
+		rep->has_form_key = store_scalar(db, "SELECT count(*) FROM settings WHERE key ="
+						  " 'form_key' AND length(value) = 64") > 0;
+	}
+	db_close(db);
+	if (rep->schema > rep->schema_known) {
+		snprintf(err, errlen, "schema version %d is newer than this petitiond knows (%d)",
+			 rep->schema, rep->schema_known);
+		return 1;
+	}
+	return 0;
+}
+
 int store_backup(const char *src, const char *dst, int force, struct store_copy_report *rep,
 		 char *err, size_t errlen)
 {
-	sqlite3 *from = NULL, *old = NULL;
+	if (db_path_is_pg(src) || db_path_is_pg(dst))
+		return pg_refuse_copy("petitiond backup", err, errlen);
+	struct db *from = NULL, *old = NULL;
 	struct stat ss, ds;
 	char tmp[STORE_PATH_MAX + 16], side[STORE_PATH_MAX + 16], dir[STORE_PATH_MAX];
 	static const char *const live[] = { "-wal", "-journal" };
@@ -1618,15 +1842,15 @@ int store_backup(const char *src, const char *dst, int force, struct store_copy_
 		rep->replaced = 1;
 		if (open_readonly(&old, rep->dst, err, errlen) == 0 && is_petitiond(old))
 			rep->replaced_signatures = store_scalar(old, "SELECT count(*) FROM signatures");
-		sqlite3_close(old);
+		db_close(old);
 	}
 	if (open_db(&from, rep->src, SQLITE_OPEN_READONLY, err, errlen) != 0)
 		return -1;
 	if (copy_checked(from, rep->dst, 0, tmp, sizeof tmp, rep, err, errlen) != 0) {
-		sqlite3_close(from);
+		db_close(from);
 		return -1;
 	}
-	sqlite3_close(from);
+	db_close(from);
 	if (force) {
 		if (rename(tmp, rep->dst) != 0) {
 			snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, rep->dst,
@@ -1663,7 +1887,9 @@ int store_backup(const char *src, const char *dst, int force, struct store_copy_
 int store_restore(const char *backup, const char *db, struct store_copy_report *rep,
 		  char *err, size_t errlen)
 {
-	sqlite3 *from = NULL;
+	if (db_path_is_pg(backup) || db_path_is_pg(db))
+		return pg_refuse_copy("petitiond restore", err, errlen);
+	struct db *from = NULL;
 	struct stat bs, ds;
 	char tmp[STORE_PATH_MAX + 16], base[STORE_PATH_MAX + 64], dir[STORE_PATH_MAX];
 	char stamp[32];
@@ -1714,7 +1940,7 @@ int store_restore(const char *backup, const char *db, struct store_copy_report *
 		goto out;
 	if (copy_checked(from, rep->dst, 1, tmp, sizeof tmp, rep, err, errlen) != 0)
 		goto out;
-	sqlite3_close(from);
+	db_close(from);
 	from = NULL;
 	/* The owner the server expects: the old database's, else its directory's
 	 * (a copy made by root must not leave a file the service cannot write). */
@@ -1791,7 +2017,7 @@ int store_restore(const char *backup, const char *db, struct store_copy_report *
 	}
 	rc = 0;
 out:
-	sqlite3_close(from);
+	db_close(from);
 	if (tmp[0] != '\0')
 		unlink(tmp); /* our unchecked or uninstalled copy */
 	if (lockfd >= 0)
@@ -1801,7 +2027,7 @@ out:
 
 int store_check(const char *path, struct store_check_report *rep, char *err, size_t errlen)
 {
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	struct stat sb;
 	char dir[STORE_PATH_MAX];
 	int rc;
@@ -1809,6 +2035,8 @@ int store_check(const char *path, struct store_check_report *rep, char *err, siz
 	memset(rep, 0, sizeof *rep);
 	rep->schema_known = nmigrations();
 	rep->signatures = rep->counter = -1;
+	if (db_path_is_pg(path))
+		return pg_check(path, rep, err, errlen);
 	if (resolve_path(path, rep->path, sizeof rep->path) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -1837,7 +2065,7 @@ int store_check(const char *path, struct store_check_report *rep, char *err, siz
 	if (rc != 0) {
 		snprintf(err, errlen, "it fails PRAGMA integrity_check: %s", rep->integrity);
 		corrupt_hint(db, path, err, errlen);
-		sqlite3_close(db);
+		db_close(db);
 		return 1;
 	}
 	rep->schema = (int)store_scalar(db, "PRAGMA user_version");
@@ -1854,7 +2082,7 @@ int store_check(const char *path, struct store_check_report *rep, char *err, siz
 		rep->has_form_key = store_scalar(db, "SELECT count(*) FROM settings WHERE key ="
 						  " 'form_key' AND length(value) = 64") > 0;
 	}
-	sqlite3_close(db);
+	db_close(db);
 	if (rep->schema > rep->schema_known) {
 		snprintf(err, errlen, "schema version %d is newer than this petitiond knows (%d)",
 			 rep->schema, rep->schema_known);
@@ -1881,20 +2109,24 @@ void store_conns(struct store *st, struct store_conns *out)
 	out->rlock = &st->rlock;
 }
 
-int store_exec(sqlite3 *db, const char *op, const char *sql, char *err, size_t errlen)
+int store_exec(struct db *db, const char *op, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;
 
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", op, msg ? msg : sqlite3_errmsg(db));
-		sqlite3_free(msg);
+	if (db_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", op, msg ? msg : db_errmsg(db));
+		db_free(msg);
 		return -1;
 	}
 	return 0;
 }
 
-void store_errmsg(sqlite3 *db, const char *path, const char *op, char *err, size_t errlen)
+void store_errmsg(struct db *db, const char *path, const char *op, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "%s in %s: %s (%s)", op, path, sqlite3_errmsg(db),
-		 sqlite3_errstr(sqlite3_extended_errcode(db)));
+	/* PostgreSQL's message says it all; SQLite's code names the kind. */
+	if (db_is_pg(db))
+		snprintf(err, errlen, "%s in %s: %s", op, path, db_errmsg(db));
+	else
+	snprintf(err, errlen, "%s in %s: %s (%s)", op, path, db_errmsg(db),
+		 db_errstr(db_extended_errcode(db)));
 }

@@ -648,6 +648,8 @@ enum store_mail_kind {
 #define STORE_MAIL_PER_DAY 3           /* messages to one signature's address a UTC day */
 #define STORE_TOKEN_TTL_S (7 * 86400)  /* links and codes are valid this long */
 #define STORE_OUTBOX_MAX 100000        /* waiting messages; past this new ones are skipped */
+#define STORE_OUTBOX_STALE_S 600       /* PostgreSQL: taken this long ago, by a node
+					* that stopped (store_outbox_reconcile) */
 #define STORE_TOKEN_MAX 48             /* a link token: 43 base64url characters and a NUL */
 #define STORE_CODE_MAX 16              /* a code: "XXXXX-XXXXX" and a NUL */
 #define STORE_MAIL_ADDR_MAX 256
@@ -787,5 +789,40 @@ int store_retention_erase(struct store *st, int64_t now, int max, int64_t *erase
 			  char *err, size_t errlen);
 /* When the erasure last finished: 1 and *at, 0 never, -1 error. Any thread. */
 int store_retention_done(struct store *st, int64_t *at);
+
+/* store_sync.c: several nodes on one PostgreSQL database. A listener is a
+ * connection of its own that hears what other nodes (and this one) changed:
+ * store_listener_wait waits up to timeout_ms and sets *changed to the
+ * STORE_CHANGED_* bits of the tables that moved (all of them after the
+ * connection was lost and made again). Returns 1 something changed, 0
+ * nothing, -1 the server is unreachable (it waited the timeout; the next
+ * call tries again). One thread. */
+#define STORE_CHANGED_SETTINGS 1u   /* the lifecycle, the goal, ... */
+#define STORE_CHANGED_CONTENT 2u    /* the texts and the share image */
+#define STORE_CHANGED_MODERATION 4u /* hidden rows */
+#define STORE_CHANGED_COUNT 8u      /* the counters */
+#define STORE_CHANGED_ALL 15u
+struct store_listener;
+struct store_listener *store_listener_open(const char *path, char *err, size_t errlen);
+int store_listener_wait(struct store_listener *l, int timeout_ms, unsigned *changed);
+void store_listener_close(struct store_listener *l);
+/* The stored count, read on the listener's connection; -1 on error. */
+int64_t store_listener_count(struct store_listener *l);
+/* 1 when path names a PostgreSQL database (several nodes may share it). */
+int store_is_shared(const char *path);
+
+/* store_pgcopy.c: the SQLite database at src (no server running on it)
+ * copied whole into the empty PostgreSQL database at url, in one
+ * transaction, every table's rows counted on both sides before COMMIT (a
+ * failure leaves PostgreSQL as it was). Returns 0 with the report, or -1
+ * (err). */
+struct store_pgcopy_report {
+	int tables;
+	int64_t rows;        /* in every table */
+	int64_t signatures;  /* rows of the signatures table */
+	int64_t counter;     /* its 'signatures' counter, as copied */
+};
+int store_copy_to_pg(const char *src, const char *url, struct store_pgcopy_report *rep,
+		     char *err, size_t errlen);
 
 #endif

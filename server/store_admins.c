@@ -42,9 +42,9 @@ static int is_hash(const char *s)
 	return s != NULL && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
 }
 
-static int begin(sqlite3 *db, const char *path, char *err, size_t errlen)
+static int begin(struct db *db, const char *path, char *err, size_t errlen)
 {
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+	if (db_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		store_errmsg(db, path, "starting a change of the organizers' accounts", err,
 			     errlen);
 		return -1;
@@ -52,22 +52,22 @@ static int begin(sqlite3 *db, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-static int commit(sqlite3 *db, const char *path, char *err, size_t errlen)
+static int commit(struct db *db, const char *path, char *err, size_t errlen)
 {
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (db_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		store_errmsg(db, path, "committing a change of the organizers' accounts", err,
 			     errlen);
-		if (!sqlite3_get_autocommit(db))
-			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		if (!db_get_autocommit(db))
+			db_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
 	return 0;
 }
 
-static void rollback(sqlite3 *db)
+static void rollback(struct db *db)
 {
-	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (!db_get_autocommit(db))
+		db_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* The parameters ?1..?4 of a statement: each the text t[k], or, when that
@@ -78,98 +78,102 @@ struct args {
 	int64_t i[ARGS_MAX];
 };
 
-static int bind_args(sqlite3_stmt *s, const struct args *a)
+static int bind_args(struct db_stmt *s, const struct args *a)
 {
-	int k, n = sqlite3_bind_parameter_count(s);
+	int k, n = db_bind_parameter_count(s);
 
 	for (k = 0; k < n && k < ARGS_MAX; k++) {
 		if (a->t[k] != NULL)
-			sqlite3_bind_text(s, k + 1, a->t[k], -1, SQLITE_STATIC);
+			db_bind_text(s, k + 1, a->t[k], -1, SQLITE_STATIC);
 		else
-			sqlite3_bind_int64(s, k + 1, a->i[k]);
+			db_bind_int64(s, k + 1, a->i[k]);
 	}
 	return 0;
 }
 
-static int run(sqlite3 *db, const char *path, const char *op, const char *sql,
+static int run(struct db *db, const char *path, const char *op, const char *sql,
 	       const struct args *a, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
 		store_errmsg(db, path, op, err, errlen);
 		return -1;
 	}
 	bind_args(s, a);
-	rc = sqlite3_step(s);
+	rc = db_step(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		store_errmsg(db, path, op, err, errlen);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
 /* One row of sql: its first column as *id (int64) and its second, when
  * asked, as *v2 (0 for NULL), and its third as text into name. Returns 1, 0
  * for no row, -1 on error. */
-static int row(sqlite3 *db, const char *path, const char *op, const char *sql,
+static int row(struct db *db, const char *path, const char *op, const char *sql,
 	       const struct args *a, int64_t *id, int64_t *v2, char *name, size_t namelen,
 	       char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
 		store_errmsg(db, path, op, err, errlen);
 		return -1;
 	}
 	bind_args(s, a);
-	rc = sqlite3_step(s);
+	rc = db_step(s);
 	if (rc == SQLITE_ROW) {
 		if (id != NULL)
-			*id = sqlite3_column_int64(s, 0);
+			*id = db_column_int64(s, 0);
 		if (v2 != NULL)
-			*v2 = sqlite3_column_int64(s, 1);
+			*v2 = db_column_int64(s, 1);
 		if (name != NULL && namelen > 0) {
-			const char *t = (const char *)sqlite3_column_text(s, 2);
+			const char *t = (const char *)db_column_text(s, 2);
 
 			snprintf(name, namelen, "%s", t ? t : "");
 		}
 	} else if (rc != SQLITE_DONE) {
 		store_errmsg(db, path, op, err, errlen);
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* The audit line of a change, inside its transaction (the same row
  * store_audit_add writes, on whichever connection the change uses). */
-static int audit(sqlite3 *db, const char *path, int64_t at, const char *who,
+static int audit(struct db *db, const char *path, int64_t at, const char *who,
 		 const char *action, const char *detail, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db, "INSERT INTO audit (at, admin, action, detail)"
-				   " VALUES (?1, ?2, ?3, ?4)", -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare_v2(db, "INSERT INTO audit (at, admin, action, detail)"
+			      " VALUES (?1, ?2, ?3, ?4)", -1, &s, NULL) != SQLITE_OK) {
 		store_errmsg(db, path, "adding to the audit trail", err, errlen);
 		return -1;
 	}
-	sqlite3_bind_int64(s, 1, at);
-	sqlite3_bind_text(s, 2, who ? who : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, detail ? detail : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+	db_bind_int64(s, 1, at);
+	db_bind_text(s, 2, who ? who : "", -1, SQLITE_STATIC);
+	db_bind_text(s, 3, action, -1, SQLITE_STATIC);
+	db_bind_text(s, 4, detail ? detail : "", -1, SQLITE_STATIC);
+	rc = db_step(s);
 	if (rc != SQLITE_DONE)
 		store_errmsg(db, path, "adding to the audit trail", err, errlen);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-#define FIND_ACCOUNT "SELECT id, coalesce(revoked_at, 0), name FROM admins WHERE name = ?1"
+/* lower() on both sides: SQLite's column folds case itself (NOCASE),
+ * PostgreSQL's unique index is on lower(name); names are ASCII. */
+#define FIND_ACCOUNT                                                     \
+	"SELECT id, coalesce(revoked_at, 0), name FROM admins WHERE lower(name) =" \
+	" lower(?1)"
 
 /* add, revoke or rotate, with its audit line, in one transaction on db. */
-static int change(sqlite3 *db, const char *path, enum store_admin_op op, int64_t now,
+static int change(struct db *db, const char *path, enum store_admin_op op, int64_t now,
 		  const char *name, const char *token_hash, const char *keep_sid_hash,
 		  const char *who, char *err, size_t errlen)
 {
@@ -317,32 +321,32 @@ int store_admin_by_session(struct store *st, const char *sid_hash, int64_t now, 
 	return rc;
 }
 
-static int list(sqlite3 *db, const char *path, void (*fn)(void *ctx, const struct store_admin *a),
+static int list(struct db *db, const char *path, void (*fn)(void *ctx, const struct store_admin *a),
 		void *ctx, char *err, size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
-			       "SELECT name, created_at, coalesce(last_sign_in, 0),"
-			       " coalesce(revoked_at, 0) FROM admins ORDER BY id",
-			       -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare_v2(db,
+			  "SELECT name, created_at, coalesce(last_sign_in, 0),"
+			  " coalesce(revoked_at, 0) FROM admins ORDER BY id",
+			  -1, &s, NULL) != SQLITE_OK) {
 		store_errmsg(db, path, "listing the organizers", err, errlen);
 		return -1;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == SQLITE_ROW) {
 		struct store_admin a;
-		const char *n = (const char *)sqlite3_column_text(s, 0);
+		const char *n = (const char *)db_column_text(s, 0);
 
 		a.name = n ? n : "";
-		a.created_at = sqlite3_column_int64(s, 1);
-		a.last_sign_in = sqlite3_column_int64(s, 2);
-		a.revoked_at = sqlite3_column_int64(s, 3);
+		a.created_at = db_column_int64(s, 1);
+		a.last_sign_in = db_column_int64(s, 2);
+		a.revoked_at = db_column_int64(s, 3);
 		fn(ctx, &a);
 	}
 	if (rc != SQLITE_DONE)
 		store_errmsg(db, path, "listing the organizers", err, errlen);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -542,7 +546,7 @@ int store_admin_owner_set(struct store *st, int64_t now, const char *token_hash,
  * A database whose schema is older (a new binary, the server not restarted
  * yet) is migrated first with store_open, which takes the lock, and only
  * when no server holds it. */
-static int cli_open(const char *path, sqlite3 **db, char *err, size_t errlen)
+static int cli_open(const char *path, struct db **db, char *err, size_t errlen)
 {
 	int v, known = 0;
 	long pid = 0;
@@ -550,28 +554,23 @@ static int cli_open(const char *path, sqlite3 **db, char *err, size_t errlen)
 	*db = NULL;
 	while (asset_migration(known) != NULL)
 		known++;
-	if (access(path, F_OK) != 0) {
+	if (!db_path_is_pg(path) && access(path, F_OK) != 0) {
 		snprintf(err, errlen, "there is no database at %s: start petitiond on it once "
 			 "(it creates it and prints the owner's token), or give --db", path);
 		return -1;
 	}
 	for (;;) {
-		sqlite3_stmt *s = NULL;
-
-		if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+		if (db_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 		    SQLITE_OK) {
-			snprintf(err, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
+			snprintf(err, errlen, "%s: %s", path, *db ? db_errmsg(*db) : "out of memory");
 			goto fail;
 		}
-		sqlite3_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
-		sqlite3_extended_result_codes(*db, 1);
-		sqlite3_db_config(*db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-		sqlite3_wal_autocheckpoint(*db, 0);
-		v = -1;
-		if (sqlite3_prepare_v2(*db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
-		    sqlite3_step(s) == SQLITE_ROW)
-			v = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
+		db_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
+		if (db_lite(*db) != NULL) {
+			sqlite3_db_config(db_lite(*db), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+			sqlite3_wal_autocheckpoint(db_lite(*db), 0);
+		}
+		v = store_schema_version(*db);
 		if (v < 0) {
 			store_errmsg(*db, path, "reading the schema version", err, errlen);
 			goto fail;
@@ -584,7 +583,7 @@ static int cli_open(const char *path, sqlite3 **db, char *err, size_t errlen)
 		if (v == known)
 			break;
 		/* Older: migrate it, unless a server (an older one) serves it. */
-		sqlite3_close(*db);
+		db_close(*db);
 		*db = NULL;
 		if (store_in_use(path, &pid, err, errlen) != 0) {
 			if (pid != 0 || err[0] == '\0')
@@ -601,12 +600,12 @@ static int cli_open(const char *path, sqlite3 **db, char *err, size_t errlen)
 			store_close(st);
 		}
 	}
-	if (store_exec(*db, "setting up the connection",
+	if (db_lite(*db) != NULL && store_exec(*db, "setting up the connection",
 		       "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err, errlen) != 0)
 		goto fail;
 	return 0;
 fail:
-	sqlite3_close(*db);
+	db_close(*db);
 	*db = NULL;
 	return -1;
 }
@@ -615,7 +614,7 @@ int store_admin_change_file(const char *path, enum store_admin_op op, int64_t no
 			    const char *name, const char *token_hash, const char *who, char *err,
 			    size_t errlen)
 {
-	sqlite3 *db;
+	struct db *db;
 	int rc;
 
 	if (!store_admin_name_ok(name))
@@ -623,19 +622,19 @@ int store_admin_change_file(const char *path, enum store_admin_op op, int64_t no
 	if (cli_open(path, &db, err, errlen) != 0)
 		return STORE_ADMIN_FAILED;
 	rc = change(db, path, op, now, name, token_hash, NULL, who, err, errlen);
-	sqlite3_close(db);
+	db_close(db);
 	return rc;
 }
 
 int store_admin_list_file(const char *path, void (*fn)(void *ctx, const struct store_admin *a),
 			  void *ctx, char *err, size_t errlen)
 {
-	sqlite3 *db;
+	struct db *db;
 	int rc;
 
 	if (cli_open(path, &db, err, errlen) != 0)
 		return -1;
 	rc = list(db, path, fn, ctx, err, errlen);
-	sqlite3_close(db);
+	db_close(db);
 	return rc;
 }

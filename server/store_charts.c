@@ -14,12 +14,12 @@
 #include <string.h>
 
 /* Prepares sql on the read connection; the caller holds *c->rlock. */
-static sqlite3_stmt *rprep(const struct store_conns *c, const char *sql)
+static struct db_stmt *rprep(const struct store_conns *c, const char *sql)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(c->r, sql, -1, &s, NULL) != SQLITE_OK) {
-		sqlite3_finalize(s);
+	if (db_prepare_v2(c->r, sql, -1, &s, NULL) != SQLITE_OK) {
+		db_finalize(s);
 		return NULL;
 	}
 	return s;
@@ -29,18 +29,18 @@ int store_agg_slots(struct store *st, int64_t since, int64_t until,
 		    void (*fn)(void *ctx, int64_t t, int64_t n), void *ctx)
 {
 	struct store_conns c;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc = SQLITE_ERROR;
 
 	store_conns(st, &c);
 	pthread_mutex_lock(c.rlock);
 	s = rprep(&c, "SELECT t, n FROM agg_slot WHERE t >= ?1 AND t < ?2 AND n > 0 ORDER BY t");
 	if (s != NULL) {
-		sqlite3_bind_int64(s, 1, since);
-		sqlite3_bind_int64(s, 2, until);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-			fn(ctx, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1));
-		sqlite3_finalize(s);
+		db_bind_int64(s, 1, since);
+		db_bind_int64(s, 2, until);
+		while ((rc = db_step(s)) == SQLITE_ROW)
+			fn(ctx, db_column_int64(s, 0), db_column_int64(s, 1));
+		db_finalize(s);
 	}
 	pthread_mutex_unlock(c.rlock);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -49,20 +49,20 @@ int store_agg_slots(struct store *st, int64_t since, int64_t until,
 int store_agg_first(struct store *st, int64_t *t)
 {
 	struct store_conns c;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc = SQLITE_ERROR, found = 0;
 
 	store_conns(st, &c);
 	pthread_mutex_lock(c.rlock);
 	s = rprep(&c, "SELECT t FROM agg_slot WHERE n > 0 ORDER BY t LIMIT 1");
 	if (s != NULL) {
-		rc = sqlite3_step(s);
+		rc = db_step(s);
 		if (rc == SQLITE_ROW) {
-			*t = sqlite3_column_int64(s, 0);
+			*t = db_column_int64(s, 0);
 			found = 1;
 			rc = SQLITE_DONE;
 		}
-		sqlite3_finalize(s);
+		db_finalize(s);
 	}
 	pthread_mutex_unlock(c.rlock);
 	return rc == SQLITE_DONE ? found : -1;
@@ -72,16 +72,16 @@ int store_agg_countries(struct store *st, void (*fn)(void *ctx, const char *coun
 			void *ctx)
 {
 	struct store_conns c;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int rc = SQLITE_ERROR;
 
 	store_conns(st, &c);
 	pthread_mutex_lock(c.rlock);
 	s = rprep(&c, "SELECT country, n FROM agg_country WHERE n > 0 ORDER BY n DESC, country");
 	if (s != NULL) {
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-			fn(ctx, (const char *)sqlite3_column_text(s, 0), sqlite3_column_int64(s, 1));
-		sqlite3_finalize(s);
+		while ((rc = db_step(s)) == SQLITE_ROW)
+			fn(ctx, (const char *)db_column_text(s, 0), db_column_int64(s, 1));
+		db_finalize(s);
 	}
 	pthread_mutex_unlock(c.rlock);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -90,7 +90,7 @@ int store_agg_countries(struct store *st, void (*fn)(void *ctx, const char *coun
 int64_t store_agg_offline(struct store *st)
 {
 	struct store_conns c;
-	sqlite3_stmt *s;
+	struct db_stmt *s;
 	int64_t v = 0;
 
 	store_conns(st, &c);
@@ -100,11 +100,11 @@ int64_t store_agg_offline(struct store *st)
 	 * schema without the column counts none. */
 	s = rprep(&c, "SELECT count(*) FROM signatures WHERE source <> 'online'");
 	if (s != NULL) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			v = sqlite3_column_int64(s, 0);
+		if (db_step(s) == SQLITE_ROW)
+			v = db_column_int64(s, 0);
 		else
 			v = -1;
-		sqlite3_finalize(s);
+		db_finalize(s);
 	}
 	pthread_mutex_unlock(c.rlock);
 	return v;

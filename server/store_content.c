@@ -33,23 +33,23 @@ static void columns(char *out, size_t len, const char *prefix)
 
 /* Reads a version row: id, lang, published_at, admin, note, withdrawn, then
  * the fields. */
-static int read_row(sqlite3_stmt *s, struct content_text *text, struct store_content_meta *m)
+static int read_row(struct db_stmt *s, struct content_text *text, struct store_content_meta *m)
 {
 	int f;
 
 	memset(m, 0, sizeof *m);
-	m->id = sqlite3_column_int64(s, 0);
-	snprintf(m->lang, sizeof m->lang, "%s", (const char *)sqlite3_column_text(s, 1));
-	m->at = sqlite3_column_int64(s, 2);
-	snprintf(m->admin, sizeof m->admin, "%s", (const char *)sqlite3_column_text(s, 3));
-	snprintf(m->note, sizeof m->note, "%s", (const char *)sqlite3_column_text(s, 4));
-	m->withdrawn = sqlite3_column_int(s, 5);
+	m->id = db_column_int64(s, 0);
+	snprintf(m->lang, sizeof m->lang, "%s", (const char *)db_column_text(s, 1));
+	m->at = db_column_int64(s, 2);
+	snprintf(m->admin, sizeof m->admin, "%s", (const char *)db_column_text(s, 3));
+	snprintf(m->note, sizeof m->note, "%s", (const char *)db_column_text(s, 4));
+	m->withdrawn = db_column_int(s, 5);
 	if (text == NULL)
 		return 0;
 	memset(text, 0, sizeof *text);
 	for (f = 0; f < CONTENT_NFIELDS; f++) {
-		const char *v = (const char *)sqlite3_column_text(s, 6 + f);
-		size_t n = (size_t)sqlite3_column_bytes(s, 6 + f);
+		const char *v = (const char *)db_column_text(s, 6 + f);
+		size_t n = (size_t)db_column_bytes(s, 6 + f);
 
 		if (content_set(text, (enum content_field)f, v ? v : "", v ? n : 0) != 0) {
 			content_text_free(text);
@@ -64,7 +64,7 @@ static int get_one(struct store *st, const char *where, const char *stext, int64
 		   struct content_text *text, struct store_content_meta *m)
 {
 	struct store_conns c;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	char cols[STORE_CONTENT_SQL_BYTES / 2], sql[STORE_CONTENT_SQL_BYTES];
 	int rc, ret = -1;
 
@@ -75,18 +75,18 @@ static int get_one(struct store *st, const char *where, const char *stext, int64
 		 cols, where);
 	store_conns(st, &c);
 	pthread_mutex_lock(c.rlock);
-	if (sqlite3_prepare_v2(c.r, sql, -1, &s, NULL) == SQLITE_OK) {
+	if (db_prepare_v2(c.r, sql, -1, &s, NULL) == SQLITE_OK) {
 		if (stext != NULL)
-			sqlite3_bind_text(s, 1, stext, -1, SQLITE_STATIC);
+			db_bind_text(s, 1, stext, -1, SQLITE_STATIC);
 		else
-			sqlite3_bind_int64(s, 1, sint);
-		rc = sqlite3_step(s);
+			db_bind_int64(s, 1, sint);
+		rc = db_step(s);
 		if (rc == SQLITE_ROW)
 			ret = read_row(s, text, m) == 0 ? 1 : -1;
 		else if (rc == SQLITE_DONE)
 			ret = 0;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	pthread_mutex_unlock(c.rlock);
 	return ret;
 }
@@ -113,26 +113,26 @@ int store_content_history(struct store *st, const char *lang, int n,
 			  void (*fn)(void *ctx, const struct store_content_meta *m), void *ctx)
 {
 	struct store_conns c;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
 	store_conns(st, &c);
 	pthread_mutex_lock(c.rlock);
-	rc = sqlite3_prepare_v2(c.r,
-				"SELECT id, lang, published_at, admin, note, withdrawn FROM content_versions"
-				" WHERE lang = ?1 ORDER BY id DESC LIMIT ?2",
-				-1, &s, NULL);
+	rc = db_prepare_v2(c.r,
+			   "SELECT id, lang, published_at, admin, note, withdrawn FROM content_versions"
+			   " WHERE lang = ?1 ORDER BY id DESC LIMIT ?2",
+			   -1, &s, NULL);
 	if (rc == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, lang, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 2, n);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		db_bind_text(s, 1, lang, -1, SQLITE_STATIC);
+		db_bind_int(s, 2, n);
+		while ((rc = db_step(s)) == SQLITE_ROW) {
 			struct store_content_meta m;
 
 			read_row(s, NULL, &m);
 			fn(ctx, &m);
 		}
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	pthread_mutex_unlock(c.rlock);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -142,7 +142,7 @@ static int insert_version(struct store_conns *c, struct store_content_pub *v, in
 			  const char *admin, char *err, size_t errlen)
 {
 	char cols[STORE_CONTENT_SQL_BYTES / 2], sql[STORE_CONTENT_SQL_BYTES];
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int f, rc;
 	char params[STORE_CONTENT_SQL_BYTES / 4];
 	size_t used = 0;
@@ -157,26 +157,28 @@ static int insert_version(struct store_conns *c, struct store_content_pub *v, in
 	}
 	snprintf(sql, sizeof sql,
 		 "INSERT INTO content_versions (lang, published_at, admin, note, withdrawn, %s)"
-		 " VALUES (?1, ?2, ?3, ?4, ?5%s)",
+		 " VALUES (?1, ?2, ?3, ?4, ?5%s) RETURNING id",
 		 cols, params);
-	if (sqlite3_prepare_v2(c->w, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare_v2(c->w, sql, -1, &s, NULL) != SQLITE_OK) {
 		store_errmsg(c->w, c->path, "publishing a text", err, errlen);
 		return -1;
 	}
-	sqlite3_bind_text(s, 1, v->lang, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, at);
-	sqlite3_bind_text(s, 3, admin ? admin : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 4, v->note ? v->note : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 5, v->withdrawn ? 1 : 0);
+	db_bind_text(s, 1, v->lang, -1, SQLITE_STATIC);
+	db_bind_int64(s, 2, at);
+	db_bind_text(s, 3, admin ? admin : "", -1, SQLITE_STATIC);
+	db_bind_text(s, 4, v->note ? v->note : "", -1, SQLITE_STATIC);
+	db_bind_int(s, 5, v->withdrawn ? 1 : 0);
 	for (f = 0; f < CONTENT_NFIELDS; f++)
-		sqlite3_bind_text(s, 6 + f, v->withdrawn ? "" : content_get(v->text, (enum content_field)f),
-				  -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+		db_bind_text(s, 6 + f, v->withdrawn ? "" : content_get(v->text, (enum content_field)f),
+			     -1, SQLITE_STATIC);
+	rc = db_step(s);
+	if (rc == SQLITE_ROW) {
+		v->id = db_column_int64(s, 0);
+		rc = db_step(s);
+	}
 	if (rc != SQLITE_DONE)
 		store_errmsg(c->w, c->path, "publishing a text", err, errlen);
-	else
-		v->id = sqlite3_last_insert_rowid(c->w);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -209,7 +211,7 @@ int store_content_publish(struct store *st, struct store_content_pub *v, size_t 
 		goto fail;
 	return 0;
 fail:
-	sqlite3_exec(c.w, "ROLLBACK", NULL, NULL, NULL);
+	db_exec(c.w, "ROLLBACK", NULL, NULL, NULL);
 	for (i = 0; i < n; i++)
 		v[i].id = 0;
 	return -1;
@@ -227,30 +229,30 @@ void store_image_free(struct store_image *img)
 int store_image_get(struct store *st, struct store_image *out)
 {
 	struct store_conns c;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc, ret = -1;
 
 	memset(out, 0, sizeof *out);
 	store_conns(st, &c);
 	pthread_mutex_lock(c.rlock);
-	if (sqlite3_prepare_v2(c.r,
-			       "SELECT uploaded_at, admin, mime, width, height, sha256, data"
-			       " FROM share_image WHERE id = 1",
-			       -1, &s, NULL) == SQLITE_OK) {
-		rc = sqlite3_step(s);
+	if (db_prepare_v2(c.r,
+			  "SELECT uploaded_at, admin, mime, width, height, sha256, data"
+			  " FROM share_image WHERE id = 1",
+			  -1, &s, NULL) == SQLITE_OK) {
+		rc = db_step(s);
 		if (rc == SQLITE_ROW) {
-			const void *d = sqlite3_column_blob(s, 6);
-			int n = sqlite3_column_bytes(s, 6);
+			const void *d = db_column_blob(s, 6);
+			int n = db_column_bytes(s, 6);
 
-			out->at = sqlite3_column_int64(s, 0);
+			out->at = db_column_int64(s, 0);
 			snprintf(out->admin, sizeof out->admin, "%s",
-				 (const char *)sqlite3_column_text(s, 1));
+				 (const char *)db_column_text(s, 1));
 			snprintf(out->mime, sizeof out->mime, "%s",
-				 (const char *)sqlite3_column_text(s, 2));
-			out->width = (unsigned)sqlite3_column_int(s, 3);
-			out->height = (unsigned)sqlite3_column_int(s, 4);
+				 (const char *)db_column_text(s, 2));
+			out->width = (unsigned)db_column_int(s, 3);
+			out->height = (unsigned)db_column_int(s, 4);
 			snprintf(out->sha256, sizeof out->sha256, "%s",
-				 (const char *)sqlite3_column_text(s, 5));
+				 (const char *)db_column_text(s, 5));
 			out->data = n > 0 ? malloc((size_t)n) : NULL;
 			if (n > 0 && out->data != NULL) {
 				memcpy(out->data, d, (size_t)n);
@@ -261,7 +263,7 @@ int store_image_get(struct store *st, struct store_image *out)
 			ret = 0;
 		}
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	pthread_mutex_unlock(c.rlock);
 	return ret;
 }
@@ -270,7 +272,7 @@ int store_image_set(struct store *st, const struct store_image *img, int64_t at,
 		    const char *admin, char *err, size_t errlen)
 {
 	struct store_conns c;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	char detail[128];
 	int rc = SQLITE_DONE;
 
@@ -280,24 +282,24 @@ int store_image_set(struct store *st, const struct store_image *img, int64_t at,
 	if (store_exec(c.w, "saving the share image", "DELETE FROM share_image", err, errlen) != 0)
 		goto fail;
 	if (img != NULL) {
-		if (sqlite3_prepare_v2(c.w,
-				       "INSERT INTO share_image (id, uploaded_at, admin, mime, width,"
-				       " height, sha256, data) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-				       -1, &s, NULL) != SQLITE_OK) {
+		if (db_prepare_v2(c.w,
+				  "INSERT INTO share_image (id, uploaded_at, admin, mime, width,"
+				  " height, sha256, data) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+				  -1, &s, NULL) != SQLITE_OK) {
 			store_errmsg(c.w, c.path, "saving the share image", err, errlen);
 			goto fail;
 		}
-		sqlite3_bind_int64(s, 1, at);
-		sqlite3_bind_text(s, 2, admin ? admin : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, img->mime, -1, SQLITE_STATIC);
-		sqlite3_bind_int(s, 4, (int)img->width);
-		sqlite3_bind_int(s, 5, (int)img->height);
-		sqlite3_bind_text(s, 6, img->sha256, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 7, img->data, (int)img->len, SQLITE_STATIC);
-		rc = sqlite3_step(s);
+		db_bind_int64(s, 1, at);
+		db_bind_text(s, 2, admin ? admin : "", -1, SQLITE_STATIC);
+		db_bind_text(s, 3, img->mime, -1, SQLITE_STATIC);
+		db_bind_int(s, 4, (int)img->width);
+		db_bind_int(s, 5, (int)img->height);
+		db_bind_text(s, 6, img->sha256, -1, SQLITE_STATIC);
+		db_bind_blob(s, 7, img->data, (int)img->len, SQLITE_STATIC);
+		rc = db_step(s);
 		if (rc != SQLITE_DONE)
 			store_errmsg(c.w, c.path, "saving the share image", err, errlen);
-		sqlite3_finalize(s);
+		db_finalize(s);
 		if (rc != SQLITE_DONE)
 			goto fail;
 		snprintf(detail, sizeof detail, "%s %ux%u, %zu bytes, sha256 %.16s", img->mime,
@@ -310,7 +312,7 @@ int store_image_set(struct store *st, const struct store_image *img, int64_t at,
 		goto fail;
 	return 0;
 fail:
-	sqlite3_exec(c.w, "ROLLBACK", NULL, NULL, NULL);
+	db_exec(c.w, "ROLLBACK", NULL, NULL, NULL);
 	return -1;
 }
 
@@ -320,19 +322,19 @@ int store_content_read_db(const char *path,
 			  void *ctx, char *err, size_t errlen)
 {
 	char cols[STORE_CONTENT_SQL_BYTES / 2], sql[STORE_CONTENT_SQL_BYTES];
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
+	struct db *db = NULL;
+	struct db_stmt *s = NULL;
 	int rc, ret = -1;
 
 	/* Read-only, and without the database's lock: a server may be using
 	 * it (WAL lets a reader see its last commit). */
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (db_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", path,
-			 db ? sqlite3_errmsg(db) : "out of memory");
-		sqlite3_close(db);
+			 db ? db_errmsg(db) : "out of memory");
+		db_close(db);
 		return -1;
 	}
-	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	db_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
 	columns(cols, sizeof cols, "v.");
 	/* The newest version of each language. */
 	snprintf(sql, sizeof sql,
@@ -340,15 +342,15 @@ int store_content_read_db(const char *path,
 		 " FROM content_versions v WHERE v.id = (SELECT max(id) FROM content_versions"
 		 " WHERE lang = v.lang) ORDER BY v.lang",
 		 cols);
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-		if (strstr(sqlite3_errmsg(db), "no such table") != NULL) {
+	if (db_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		if (strstr(db_errmsg(db), "no such table") != NULL) {
 			ret = 0; /* a database from before the texts were kept */
 		} else {
-			snprintf(err, errlen, "reading the texts of %s: %s", path, sqlite3_errmsg(db));
+			snprintf(err, errlen, "reading the texts of %s: %s", path, db_errmsg(db));
 		}
 		goto out;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = db_step(s)) == SQLITE_ROW) {
 		struct content_text t;
 		struct store_content_meta m;
 
@@ -364,12 +366,12 @@ int store_content_read_db(const char *path,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "reading the texts of %s: %s", path, sqlite3_errmsg(db));
+		snprintf(err, errlen, "reading the texts of %s: %s", path, db_errmsg(db));
 		goto out;
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	db_finalize(s);
+	db_close(db);
 	return ret;
 }

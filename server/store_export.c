@@ -12,8 +12,8 @@
 #include "store_int.h"
 
 struct store_export {
-	sqlite3 *db;
-	sqlite3_stmt *st;
+	struct db *db;
+	struct db_stmt *st;
 	int has_source;
 	int has_confirmed;
 };
@@ -120,34 +120,36 @@ int store_export_filter_set(struct store_export_filter *f, const char *key, cons
 }
 
 /* Opens path read-only with the store's busy timeout. */
-static int open_ro(sqlite3 **db, const char *path, char *err, size_t errlen)
+static int open_ro(struct db **db, const char *path, char *err, size_t errlen)
 {
-	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	if (db_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, *db ? sqlite3_errmsg(*db) : "out of memory");
-		sqlite3_close(*db);
+		snprintf(err, errlen, "%s: %s", path, *db ? db_errmsg(*db) : "out of memory");
+		db_close(*db);
 		*db = NULL;
 		return -1;
 	}
-	sqlite3_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(*db, 1);
+	db_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
 	return 0;
 }
 
 /* 1 when the table signatures has the column col (source: 010_source.sql,
  * confirmed: 011_confirm.sql): a database of an older version, read by
  * `petitiond export` before a server migrated it. */
-static int has_column(sqlite3 *db, const char *col)
+static int has_column(struct db *db, const char *col)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int yes = 0;
 
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('signatures')"
-				   " WHERE name = ?1", -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, col, -1, SQLITE_STATIC);
-		yes = sqlite3_step(s) == SQLITE_ROW;
+	if (db_prepare_v2(db, db_is_pg(db) ? "SELECT 1 FROM information_schema.columns WHERE"
+					      " table_schema = current_schema() AND table_name ="
+					      " 'signatures' AND column_name = ?1"
+					    : "SELECT 1 FROM pragma_table_info('signatures')"
+			      " WHERE name = ?1", -1, &s, NULL) == SQLITE_OK) {
+		db_bind_text(s, 1, col, -1, SQLITE_STATIC);
+		yes = db_step(s) == SQLITE_ROW;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return yes;
 }
 
@@ -182,35 +184,41 @@ struct store_export *store_export_open(struct store *st, const char *path,
 	n = (size_t)snprintf(sql, sizeof sql,
 			     "SELECT id, signed_at, name, email, country, comment, public, updates,"
 			     " public_name, %s, %s FROM signatures"
-			     " WHERE (?1 IS NULL OR signed_at >= ?1)"
-			     " AND (?2 IS NULL OR signed_at < ?2)"
-			     " AND (?3 IS NULL OR country = ?3)"
-			     " AND (?4 IS NULL OR updates = 1)"
-			     " AND (?5 IS NULL OR %s = ?5)"
-			     " AND (?6 IS NULL OR %s = ?6)"
+			     " WHERE (CAST(?1 AS INTEGER) IS NULL OR signed_at >= ?1)"
+			     " AND (CAST(?2 AS INTEGER) IS NULL OR signed_at < ?2)"
+			     " AND (CAST(?3 AS TEXT) IS NULL OR country = ?3)"
+			     " AND (CAST(?4 AS INTEGER) IS NULL OR updates = 1)"
+			     " AND (CAST(?5 AS TEXT) IS NULL OR %s = ?5)"
+			     " AND (CAST(?6 AS INTEGER) IS NULL OR %s = ?6)"
 			     " ORDER BY id",
 			     x->has_source ? "source" : "'online'",
 			     x->has_confirmed ? "confirmed" : "1",
 			     x->has_source ? "source" : "'online'",
 			     x->has_confirmed ? "confirmed" : "1");
+	/* PostgreSQL: a cursor in one read-only snapshot, fetched a thousand
+	 * rows at a time, so an export of millions holds as little memory as
+	 * SQLite's stepping does (db.h: DB_PREPARE_STREAM). */
 	if (n >= sizeof sql ||
-	    sqlite3_prepare_v2(x->db, sql, -1, &x->st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "export from %s: %s", path, sqlite3_errmsg(x->db));
+	    (db_is_pg(x->db) &&
+	     db_exec(x->db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL, NULL,
+		     NULL) != SQLITE_OK) ||
+	    db_prepare_v3(x->db, sql, -1, DB_PREPARE_STREAM, &x->st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "export from %s: %s", path, db_errmsg(x->db));
 		goto fail;
 	}
 	if (f != NULL) {
 		if (f->since > 0)
-			sqlite3_bind_int64(x->st, 1, f->since);
+			db_bind_int64(x->st, 1, f->since);
 		if (f->until > 0)
-			sqlite3_bind_int64(x->st, 2, f->until);
+			db_bind_int64(x->st, 2, f->until);
 		if (f->country[0] != '\0')
-			sqlite3_bind_text(x->st, 3, f->country, -1, SQLITE_TRANSIENT);
+			db_bind_text(x->st, 3, f->country, -1, SQLITE_TRANSIENT);
 		if (f->updates)
-			sqlite3_bind_int(x->st, 4, 1);
+			db_bind_int(x->st, 4, 1);
 		if (f->source[0] != '\0')
-			sqlite3_bind_text(x->st, 5, f->source, -1, SQLITE_TRANSIENT);
+			db_bind_text(x->st, 5, f->source, -1, SQLITE_TRANSIENT);
 		if (f->confirmed >= 0)
-			sqlite3_bind_int(x->st, 6, f->confirmed);
+			db_bind_int(x->st, 6, f->confirmed);
 	}
 	return x;
 fail:
@@ -220,26 +228,26 @@ fail:
 
 int store_export_next(struct store_export *x, struct store_export_row *row)
 {
-	sqlite3_stmt *s = x->st;
+	struct db_stmt *s = x->st;
 	struct store_sig *g = &row->sig;
-	int rc = sqlite3_step(s);
+	int rc = db_step(s);
 
 	if (rc == SQLITE_DONE)
 		return 0;
 	if (rc != SQLITE_ROW)
 		return -1;
 	memset(row, 0, sizeof *row);
-	g->id = sqlite3_column_int64(s, 0);
-	g->signed_at = sqlite3_column_int64(s, 1);
-	g->name = (const char *)sqlite3_column_text(s, 2);
-	g->email = (const char *)sqlite3_column_text(s, 3);
-	g->country = (const char *)sqlite3_column_text(s, 4);
-	g->comment = (const char *)sqlite3_column_text(s, 5);
-	g->is_public = sqlite3_column_int(s, 6);
-	g->updates = sqlite3_column_int(s, 7);
-	g->public_name = (const char *)sqlite3_column_text(s, 8);
-	row->source = (const char *)sqlite3_column_text(s, 9);
-	g->confirmed = sqlite3_column_int(s, 10);
+	g->id = db_column_int64(s, 0);
+	g->signed_at = db_column_int64(s, 1);
+	g->name = (const char *)db_column_text(s, 2);
+	g->email = (const char *)db_column_text(s, 3);
+	g->country = (const char *)db_column_text(s, 4);
+	g->comment = (const char *)db_column_text(s, 5);
+	g->is_public = db_column_int(s, 6);
+	g->updates = db_column_int(s, 7);
+	g->public_name = (const char *)db_column_text(s, 8);
+	row->source = (const char *)db_column_text(s, 9);
+	g->confirmed = db_column_int(s, 10);
 	if (!g->name)
 		g->name = "";
 	if (!g->email)
@@ -257,15 +265,15 @@ int store_export_next(struct store_export *x, struct store_export_row *row)
 
 const char *store_export_error(struct store_export *x)
 {
-	return x->db ? sqlite3_errmsg(x->db) : "no database";
+	return x->db ? db_errmsg(x->db) : "no database";
 }
 
 void store_export_close(struct store_export *x)
 {
 	if (x == NULL)
 		return;
-	sqlite3_finalize(x->st);
-	sqlite3_close(x->db);
+	db_finalize(x->st);
+	db_close(x->db);
 	free(x);
 }
 
@@ -274,61 +282,61 @@ int store_stats_file(const char *path, int64_t *count,
 		     void (*day)(void *ctx, const char *day, int64_t n), void *ctx, char *err,
 		     size_t errlen)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
+	struct db *db = NULL;
+	struct db_stmt *s = NULL;
 	const char *op = "reading the count";
 	int rc;
 
 	*count = 0;
 	if (open_ro(&db, path, err, errlen) != 0)
 		return -1;
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if (db_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM counters WHERE name = 'signatures'", -1, &s,
-			       NULL) != SQLITE_OK)
+	if (db_prepare_v2(db, "SELECT value FROM counters WHERE name = 'signatures'", -1, &s,
+			  NULL) != SQLITE_OK)
 		goto fail;
-	rc = sqlite3_step(s);
+	rc = db_step(s);
 	if (rc == SQLITE_ROW)
-		*count = sqlite3_column_int64(s, 0);
+		*count = db_column_int64(s, 0);
 	else if (rc != SQLITE_DONE)
 		goto fail;
-	sqlite3_finalize(s);
+	db_finalize(s);
 	/* A scan of the table: fine for an operator's command (the pages never
 	 * run it). */
 	op = "counting by country";
-	if (sqlite3_prepare_v2(db, has_column(db, "confirmed")
-				       ? "SELECT country, count(*) AS n FROM signatures"
-					 " WHERE confirmed = 1 GROUP BY country ORDER BY n DESC, country"
-				       : "SELECT country, count(*) AS n FROM signatures"
-					 " GROUP BY country ORDER BY n DESC, country", -1, &s,
-			       NULL) != SQLITE_OK)
+	if (db_prepare_v2(db, has_column(db, "confirmed")
+				  ? "SELECT country, count(*) AS n FROM signatures"
+				    " WHERE confirmed = 1 GROUP BY country ORDER BY n DESC, country"
+				  : "SELECT country, count(*) AS n FROM signatures"
+				    " GROUP BY country ORDER BY n DESC, country", -1, &s,
+			  NULL) != SQLITE_OK)
 		goto fail;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *c = (const char *)sqlite3_column_text(s, 0);
+	while ((rc = db_step(s)) == SQLITE_ROW) {
+		const char *c = (const char *)db_column_text(s, 0);
 
-		country(ctx, c ? c : "", sqlite3_column_int64(s, 1));
+		country(ctx, c ? c : "", db_column_int64(s, 1));
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
-	sqlite3_finalize(s);
+	db_finalize(s);
 	op = "counting by day";
-	if (sqlite3_prepare_v2(db, "SELECT day, n FROM daily WHERE n > 0 ORDER BY day", -1, &s,
-			       NULL) != SQLITE_OK)
+	if (db_prepare_v2(db, "SELECT day, n FROM daily WHERE n > 0 ORDER BY day", -1, &s,
+			  NULL) != SQLITE_OK)
 		goto fail;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *d = (const char *)sqlite3_column_text(s, 0);
+	while ((rc = db_step(s)) == SQLITE_ROW) {
+		const char *d = (const char *)db_column_text(s, 0);
 
-		day(ctx, d ? d : "", sqlite3_column_int64(s, 1));
+		day(ctx, d ? d : "", db_column_int64(s, 1));
 	}
 	if (rc != SQLITE_DONE)
 		goto fail;
-	sqlite3_finalize(s);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	sqlite3_close(db);
+	db_finalize(s);
+	db_exec(db, "COMMIT", NULL, NULL, NULL);
+	db_close(db);
 	return 0;
 fail:
 	store_errmsg(db, path, op, err, errlen);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	db_finalize(s);
+	db_close(db);
 	return -1;
 }

@@ -12,14 +12,14 @@
 #define PETITIOND_STORE_INT_H
 
 #include <pthread.h>
-#include <sqlite3.h>
+#include "db.h"
 
 #include "store.h"
 
 struct store_conns {
 	const char *path;
-	sqlite3 *w;             /* read-write: writer thread / start-up only */
-	sqlite3 *r;             /* read-only: any thread, under *rlock */
+	struct db *w;             /* read-write: writer thread / start-up only */
+	struct db *r;             /* read-only: any thread, under *rlock */
 	pthread_mutex_t *rlock;
 };
 
@@ -27,9 +27,9 @@ struct store_conns {
 void store_conns(struct store *st, struct store_conns *out);
 /* Runs sql (no rows expected) on db. Returns 0, or -1 with SQLite's message
  * and op in err. */
-int store_exec(sqlite3 *db, const char *op, const char *sql, char *err, size_t errlen);
+int store_exec(struct db *db, const char *op, const char *sql, char *err, size_t errlen);
 /* Writes "op in PATH: message (code)" for db's last error into err. */
-void store_errmsg(sqlite3 *db, const char *path, const char *op, char *err, size_t errlen);
+void store_errmsg(struct db *db, const char *path, const char *op, char *err, size_t errlen);
 
 /* The email area's prepared statements of the signing path, kept in the
  * store (finalized by store_close). */
@@ -50,9 +50,13 @@ int store_mail_queue(struct store *st, int64_t sig_id, enum store_mail_kind kind
  * after a failure: err from db's last error unless it says something
  * already (callers set err[0] = '\0' first), and the transaction rolled
  * back if one is open. */
-int store_run(sqlite3 *db, const char *sql, int64_t a);
-int64_t store_scalar(sqlite3 *db, const char *sql);
-void store_fail(sqlite3 *db, const char *path, const char *op, char *err, size_t errlen);
+int store_run(struct db *db, const char *sql, int64_t a);
+int64_t store_scalar(struct db *db, const char *sql);
+void store_fail(struct db *db, const char *path, const char *op, char *err, size_t errlen);
+
+/* The schema version of db: SQLite's PRAGMA user_version, PostgreSQL's
+ * petitiond_schema (0 before the first migration), -1 when unreadable. */
+int store_schema_version(struct db *db);
 
 /* A TRUNCATE checkpoint that never waits for readers (1 done, 0 not now),
  * and nothing with --wal-checkpoint external. Writer thread. */

@@ -23,26 +23,26 @@ static const char *const msg_keys[LIFE_NMSG][LANG_COUNT] = {
 };
 
 /* The value of key on db, malloc'd, or NULL (absent or error). */
-static char *get(sqlite3 *db, const char *key)
+static char *get(struct db *db, const char *key)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	char *v = NULL;
 
-	if (sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE key = ?1", -1, &s, NULL) !=
+	if (db_prepare_v2(db, "SELECT value FROM settings WHERE key = ?1", -1, &s, NULL) !=
 	    SQLITE_OK)
 		return NULL;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(s, 0);
+	db_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (db_step(s) == SQLITE_ROW) {
+		const char *t = (const char *)db_column_text(s, 0);
 
 		v = strdup(t ? t : "");
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return v;
 }
 
 /* A stored integer in [lo, hi], or dflt when absent or not one. */
-static int64_t get_int(sqlite3 *db, const char *key, int64_t lo, int64_t hi, int64_t dflt,
+static int64_t get_int(struct db *db, const char *key, int64_t lo, int64_t hi, int64_t dflt,
 		       int *found)
 {
 	char *v = get(db, key), *end = NULL;
@@ -96,29 +96,29 @@ int store_life_load(struct store *st, struct life_settings *out, char *err, size
 	return 0;
 }
 
-static int set(sqlite3 *db, const char *path, const char *key, const char *value, char *err,
+static int set(struct db *db, const char *path, const char *key, const char *value, char *err,
 	       size_t errlen)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO settings (key, value) VALUES (?1, ?2)"
-			       " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-			       -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare_v2(db,
+			  "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+			  " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+			  -1, &s, NULL) != SQLITE_OK) {
 		store_errmsg(db, path, "saving a setting", err, errlen);
 		return -1;
 	}
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, value ? value : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+	db_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	db_bind_text(s, 2, value ? value : "", -1, SQLITE_STATIC);
+	rc = db_step(s);
 	if (rc != SQLITE_DONE)
 		store_errmsg(db, path, "saving a setting", err, errlen);
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int set_int(sqlite3 *db, const char *path, const char *key, int64_t v, char *err,
+static int set_int(struct db *db, const char *path, const char *key, int64_t v, char *err,
 		   size_t errlen)
 {
 	char num[32];
@@ -161,7 +161,7 @@ int store_life_save(struct store *st, const struct life_settings *s, unsigned fi
 	if (!bad)
 		bad |= store_exec(c.w, "saving settings", "COMMIT", err, errlen) != 0;
 	if (bad) {
-		sqlite3_exec(c.w, "ROLLBACK", NULL, NULL, NULL);
+		db_exec(c.w, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
 	return 0;

@@ -30,60 +30,94 @@
  * moderation row yet. */
 #define MOD_UNDECIDED "s.public = 1 AND s.public_name IS NULL AND m.id IS NULL"
 
-static int open_ro(const struct store_conns *c, sqlite3 **db, char *err, size_t errlen)
+static int open_ro(const struct store_conns *c, struct db **db, char *err, size_t errlen)
 {
-	if (sqlite3_open_v2(c->path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	if (db_open_v2(c->path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", c->path, *db ? sqlite3_errmsg(*db) : "out of memory");
-		sqlite3_close(*db);
+		snprintf(err, errlen, "%s: %s", c->path, *db ? db_errmsg(*db) : "out of memory");
+		db_close(*db);
 		*db = NULL;
 		return -1;
 	}
-	sqlite3_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
-	sqlite3_extended_result_codes(*db, 1);
+	db_busy_timeout(*db, STORE_BUSY_TIMEOUT_MS);
 	return 0;
 }
 
-static const char *text(sqlite3_stmt *s, int col)
+static const char *text(struct db_stmt *s, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(s, col);
+	const char *t = (const char *)db_column_text(s, col);
 
 	return t ? t : "";
 }
 
-static void row_of(sqlite3_stmt *s, struct store_sig_row *row)
+static void row_of(struct db_stmt *s, struct store_sig_row *row)
 {
-	row->id = sqlite3_column_int64(s, 0);
-	row->signed_at = sqlite3_column_int64(s, 1);
+	row->id = db_column_int64(s, 0);
+	row->signed_at = db_column_int64(s, 1);
 	row->name = text(s, 2);
 	row->email = text(s, 3);
 	row->country = text(s, 4);
 	row->comment = text(s, 5);
-	row->is_public = sqlite3_column_int(s, 6);
-	row->updates = sqlite3_column_int(s, 7);
-	row->public_name = (const char *)sqlite3_column_text(s, 8);
+	row->is_public = db_column_int(s, 6);
+	row->updates = db_column_int(s, 7);
+	row->public_name = (const char *)db_column_text(s, 8);
 	row->hidden = strcmp(text(s, 9), "hidden") == 0;
 	row->anon_kept = strcmp(text(s, 9), "kept") == 0;
 	row->source = text(s, 10)[0] ? text(s, 10) : "online";
-	row->confirmed = sqlite3_column_int(s, 11);
+	row->confirmed = db_column_int(s, 11);
 }
 
 /* The watermark, read on db (0 when unset). */
-static int watermark(sqlite3 *db, int64_t *w)
+static int watermark(struct db *db, int64_t *w)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
 	*w = 0;
-	if (sqlite3_prepare_v2(db, "SELECT CAST(value AS INTEGER) FROM settings WHERE key = '"
-			       MOD_WATERMARK_KEY "'", -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare_v2(db, "SELECT CAST(value AS INTEGER) FROM settings WHERE key = '"
+			  MOD_WATERMARK_KEY "'", -1, &s, NULL) != SQLITE_OK)
 		return -1;
-	rc = sqlite3_step(s);
+	rc = db_step(s);
 	if (rc == SQLITE_ROW)
-		*w = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+		*w = db_column_int64(s, 0);
+	db_finalize(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
+
+/* PostgreSQL has no FTS5 index: the same search as conditions on the
+ * rows, each word of the expression (search.c's: "word"* terms, and
+ * country : "CC") the beginning of a word of the name or the public name,
+ * in any case (lower(); accents count, unlike SQLite's index). A sealed
+ * name is never searched. The words go in words[] (at most
+ * SEARCH_MAX_WORDS + 1, pointing into copy), the country in *cc. */
+#define PG_MAX_TERMS 16
+static int pg_terms(const char *match, char *copy, size_t copylen, const char **words,
+		    const char **cc)
+{
+	char *p, *q;
+	int n = 0;
+
+	*cc = NULL;
+	snprintf(copy, copylen, "%s", match);
+	for (p = copy; (p = strchr(p, '"')) != NULL; p = q + 1) {
+		int is_country = p - copy >= 10 && strncmp(p - 10, "country : ", 10) == 0;
+
+		q = strchr(p + 1, '"');
+		if (q == NULL)
+			break;
+		*q = '\0';
+		if (is_country)
+			*cc = p + 1;
+		else if (n < PG_MAX_TERMS)
+			words[n++] = p + 1;
+	}
+	return n;
+}
+
+#define PG_WORD_MATCH                                                                        \
+	" AND (lower(s.name) LIKE lower(?) || '%' OR lower(s.name) LIKE '% ' || lower(?) || '%'" \
+	" OR lower(coalesce(s.public_name, '')) LIKE lower(?) || '%'"                            \
+	" OR lower(coalesce(s.public_name, '')) LIKE '% ' || lower(?) || '%')"
 
 int store_sig_list(struct store *st, const struct store_sig_filter *f,
 		   void (*fn)(void *ctx, const struct store_sig_row *row), void *ctx, char *err,
@@ -91,13 +125,24 @@ int store_sig_list(struct store *st, const struct store_sig_filter *f,
 {
 	struct store_conns c;
 	struct buf sql = BUF_INIT;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
+	struct db *db = NULL;
+	struct db_stmt *s = NULL;
 	const char *idcol = "s.id";
-	int rc, n = 0, p = 1;
+	int rc, n = 0, p = 1, i, nwords = 0;
+	char terms[512];
+	const char *words[PG_MAX_TERMS], *cc = NULL;
 
 	store_conns(st, &c);
-	if (f->match != NULL) {
+	if (f->match != NULL && db_path_is_pg(c.path)) {
+		nwords = pg_terms(f->match, terms, sizeof terms, words, &cc);
+		buf_puts(&sql, "SELECT " MOD_COLS " FROM signatures s" MOD_JOIN " WHERE true");
+		if (nwords > 0)
+			buf_puts(&sql, " AND s.name NOT LIKE 'sealed:%'");
+		for (i = 0; i < nwords; i++)
+			buf_puts(&sql, PG_WORD_MATCH);
+		if (cc != NULL)
+			buf_puts(&sql, " AND s.country = ?");
+	} else if (f->match != NULL) {
 		/* The index drives: its rows come in rowid order, so a page
 		 * costs the same however deep it is. */
 		buf_puts(&sql, "SELECT " MOD_COLS " FROM signatures_search f"
@@ -114,10 +159,10 @@ int store_sig_list(struct store *st, const struct store_sig_filter *f,
 	} else if (f->view == STORE_VIEW_HIDDEN) {
 		/* The few hidden rows drive. */
 		buf_puts(&sql, "SELECT " MOD_COLS " FROM moderation m"
-			       " JOIN signatures s ON s.id = m.id WHERE 1");
+			       " JOIN signatures s ON s.id = m.id WHERE true");
 		idcol = "m.id";
 	} else {
-		buf_puts(&sql, "SELECT " MOD_COLS " FROM signatures s" MOD_JOIN " WHERE 1");
+		buf_puts(&sql, "SELECT " MOD_COLS " FROM signatures s" MOD_JOIN " WHERE true");
 	}
 	if (f->view == STORE_VIEW_HIDDEN)
 		buf_puts(&sql, " AND m.state = 'hidden'");
@@ -138,26 +183,35 @@ int store_sig_list(struct store *st, const struct store_sig_filter *f,
 	}
 	if (open_ro(&c, &db, err, errlen) != 0)
 		goto out;
-	if (sqlite3_prepare_v2(db, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare_v2(db, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK) {
 		store_errmsg(db, c.path, "listing signatures", err, errlen);
 		n = -1;
 		goto out;
 	}
-	if (f->match != NULL) {
-		sqlite3_bind_text(s, p++, f->match, -1, SQLITE_STATIC);
+	if (f->match != NULL && db_path_is_pg(c.path)) {
+		for (i = 0; i < nwords; i++) {
+			int k;
+
+			for (k = 0; k < 4; k++)
+				db_bind_text(s, p++, words[i], -1, SQLITE_STATIC);
+		}
+		if (cc != NULL)
+			db_bind_text(s, p++, cc, -1, SQLITE_STATIC);
+	} else if (f->match != NULL) {
+		db_bind_text(s, p++, f->match, -1, SQLITE_STATIC);
 	} else if (f->email_lo != NULL) {
-		sqlite3_bind_text(s, p++, f->email_lo, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, p++, f->email_hi ? f->email_hi : f->email_lo, -1,
-				  SQLITE_STATIC);
+		db_bind_text(s, p++, f->email_lo, -1, SQLITE_STATIC);
+		db_bind_text(s, p++, f->email_hi ? f->email_hi : f->email_lo, -1,
+			     SQLITE_STATIC);
 		if (f->country != NULL)
-			sqlite3_bind_text(s, p++, f->country, -1, SQLITE_STATIC);
+			db_bind_text(s, p++, f->country, -1, SQLITE_STATIC);
 	}
 	if (f->after > 0)
-		sqlite3_bind_int64(s, p++, f->after);
+		db_bind_int64(s, p++, f->after);
 	else if (f->before > 0)
-		sqlite3_bind_int64(s, p++, f->before);
-	sqlite3_bind_int(s, p, f->limit);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		db_bind_int64(s, p++, f->before);
+	db_bind_int(s, p, f->limit);
+	while ((rc = db_step(s)) == SQLITE_ROW) {
 		struct store_sig_row row;
 
 		row_of(s, &row);
@@ -171,8 +225,8 @@ int store_sig_list(struct store *st, const struct store_sig_filter *f,
 out:
 	if (db == NULL)
 		n = -1;
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	db_finalize(s);
+	db_close(db);
 	buf_free(&sql);
 	return n;
 }
@@ -182,26 +236,26 @@ int store_sig_get(struct store *st, int64_t id, const char *email_norm,
 		  size_t errlen)
 {
 	struct store_conns c;
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
+	struct db *db = NULL;
+	struct db_stmt *s = NULL;
 	int rc, found = -1;
 
 	store_conns(st, &c);
 	if (open_ro(&c, &db, err, errlen) != 0)
 		return -1;
-	if (sqlite3_prepare_v2(db, id > 0 ? "SELECT " MOD_COLS " FROM signatures s" MOD_JOIN
-					    " WHERE s.id = ?"
-					  : "SELECT " MOD_COLS " FROM signatures s" MOD_JOIN
-					    " WHERE s.email_norm = ?",
-			       -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare_v2(db, id > 0 ? "SELECT " MOD_COLS " FROM signatures s" MOD_JOIN
+				       " WHERE s.id = ?"
+				     : "SELECT " MOD_COLS " FROM signatures s" MOD_JOIN
+				       " WHERE s.email_norm = ?",
+			  -1, &s, NULL) != SQLITE_OK) {
 		store_errmsg(db, c.path, "reading a signature", err, errlen);
 		goto out;
 	}
 	if (id > 0)
-		sqlite3_bind_int64(s, 1, id);
+		db_bind_int64(s, 1, id);
 	else
-		sqlite3_bind_text(s, 1, email_norm ? email_norm : "", -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
+		db_bind_text(s, 1, email_norm ? email_norm : "", -1, SQLITE_STATIC);
+	rc = db_step(s);
 	if (rc == SQLITE_ROW) {
 		struct store_sig_row row;
 
@@ -214,27 +268,27 @@ int store_sig_get(struct store *st, int64_t id, const char *email_norm,
 		store_errmsg(db, c.path, "reading a signature", err, errlen);
 	}
 out:
-	sqlite3_finalize(s);
-	sqlite3_close(db);
+	db_finalize(s);
+	db_close(db);
 	return found;
 }
 
 /* The single integer sql answers, with ?1 = a and ?2 = b where sql has
  * them; -1 on error (or when it answers nothing). */
-static int64_t scalar(sqlite3 *db, const char *sql, int64_t a, int64_t b)
+static int64_t scalar(struct db *db, const char *sql, int64_t a, int64_t b)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int64_t v = -1;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
 		return -1;
-	if (sqlite3_bind_parameter_count(s) >= 1)
-		sqlite3_bind_int64(s, 1, a);
-	if (sqlite3_bind_parameter_count(s) >= 2)
-		sqlite3_bind_int64(s, 2, b);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (db_bind_parameter_count(s) >= 1)
+		db_bind_int64(s, 1, a);
+	if (db_bind_parameter_count(s) >= 2)
+		db_bind_int64(s, 2, b);
+	if (db_step(s) == SQLITE_ROW)
+		v = db_column_int64(s, 0);
+	db_finalize(s);
 	return v;
 }
 
@@ -242,7 +296,7 @@ int store_sig_status(struct store *st, int64_t limit, int want_unindexed, int64_
 		     int64_t *undecided, char *err, size_t errlen)
 {
 	struct store_conns c;
-	sqlite3 *db = NULL;
+	struct db *db = NULL;
 	int64_t w = 0;
 	int rc = -1;
 
@@ -251,46 +305,46 @@ int store_sig_status(struct store *st, int64_t limit, int want_unindexed, int64_
 	if (open_ro(&c, &db, err, errlen) != 0)
 		return -1;
 	/* One read transaction: both counts from the same snapshot. */
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK || watermark(db, &w) != 0)
+	if (db_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK || watermark(db, &w) != 0)
 		goto out;
 	/* Counted through the primary key and the small partial index, and
 	 * only up to limit: never a scan of the table. */
-	if (want_unindexed)
+	if (want_unindexed && !db_is_pg(db))
 		*unindexed = scalar(db, "SELECT count(*) FROM (SELECT 1 FROM signatures WHERE id > ?1"
-				    " LIMIT ?2)", w, limit);
+				    " LIMIT ?2) AS x", w, limit);
 	*undecided = scalar(db, "SELECT count(*) FROM (SELECT 1 FROM signatures s" MOD_JOIN
-			    " WHERE " MOD_UNDECIDED " LIMIT ?1)", limit, 0);
+			    " WHERE " MOD_UNDECIDED " LIMIT ?1) AS x", limit, 0);
 	rc = *unindexed >= 0 && *undecided >= 0 ? 0 : -1;
 out:
 	if (rc != 0)
 		store_errmsg(db, c.path, "reading the moderation status", err, errlen);
-	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	sqlite3_close(db);
+	db_exec(db, "COMMIT", NULL, NULL, NULL);
+	db_close(db);
 	return rc;
 }
 
 /* Runs sql on the writer's connection with ?1 = a (int64) and ?2 = b
  * (int64), no rows expected. Returns 0 or -1. */
-static int wrun(sqlite3 *w, const char *sql, int64_t a, int64_t b)
+static int wrun(struct db *w, const char *sql, int64_t a, int64_t b)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(w, sql, -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare_v2(w, sql, -1, &s, NULL) != SQLITE_OK)
 		return -1;
-	if (sqlite3_bind_parameter_count(s) >= 1)
-		sqlite3_bind_int64(s, 1, a);
-	if (sqlite3_bind_parameter_count(s) >= 2)
-		sqlite3_bind_int64(s, 2, b);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+	if (db_bind_parameter_count(s) >= 1)
+		db_bind_int64(s, 1, a);
+	if (db_bind_parameter_count(s) >= 2)
+		db_bind_int64(s, 2, b);
+	rc = db_step(s);
+	db_finalize(s);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-static void rollback(sqlite3 *w)
+static void rollback(struct db *w)
 {
-	if (!sqlite3_get_autocommit(w))
-		sqlite3_exec(w, "ROLLBACK", NULL, NULL, NULL);
+	if (!db_get_autocommit(w))
+		db_exec(w, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int store_search_catch_up(struct store *st, int max_rows, int *left, char *err, size_t errlen)
@@ -301,12 +355,14 @@ int store_search_catch_up(struct store *st, int max_rows, int *left, char *err, 
 
 	store_conns(st, &c);
 	*left = 0;
+	if (db_is_pg(c.w))
+		return 0; /* no index to keep (store_sig_list) */
 	if (store_exec(c.w, op, "BEGIN IMMEDIATE", err, errlen) != 0)
 		return -1;
 	if (watermark(c.w, &w) != 0)
 		goto fail;
 	upto = scalar(c.w, "SELECT coalesce(max(id), ?1) FROM (SELECT id FROM signatures"
-		      " WHERE id > ?1 ORDER BY id LIMIT ?2)", w, max_rows);
+		      " WHERE id > ?1 ORDER BY id LIMIT ?2) AS x", w, max_rows);
 	if (upto < 0)
 		goto fail;
 	if (upto > w) {
@@ -342,28 +398,30 @@ static int search_forget(struct store *st, int64_t id, const char *name, const c
 			 const char *country, char *err, size_t errlen)
 {
 	struct store_conns c;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int64_t w = 0;
 	int rc;
 
 	store_conns(st, &c);
+	if (db_is_pg(c.w))
+		return 0;
 	if (watermark(c.w, &w) != 0)
 		goto fail;
 	if (id <= w) {
-		if (sqlite3_prepare_v2(c.w, "INSERT INTO signatures_search (signatures_search, rowid,"
-				       " name, public_name, country) VALUES ('delete', ?1, ?2, ?3, ?4)",
-				       -1, &s, NULL) != SQLITE_OK)
+		if (db_prepare_v2(c.w, "INSERT INTO signatures_search (signatures_search, rowid,"
+				  " name, public_name, country) VALUES ('delete', ?1, ?2, ?3, ?4)",
+				  -1, &s, NULL) != SQLITE_OK)
 			goto fail;
-		sqlite3_bind_int64(s, 1, id);
-		sqlite3_bind_text(s, 2, name && strncmp(name, "sealed:", 7) != 0 ? name : "", -1,
-				  SQLITE_STATIC);
+		db_bind_int64(s, 1, id);
+		db_bind_text(s, 2, name && strncmp(name, "sealed:", 7) != 0 ? name : "", -1,
+			     SQLITE_STATIC);
 		if (public_name != NULL)
-			sqlite3_bind_text(s, 3, public_name, -1, SQLITE_STATIC);
+			db_bind_text(s, 3, public_name, -1, SQLITE_STATIC);
 		else
-			sqlite3_bind_null(s, 3);
-		sqlite3_bind_text(s, 4, country ? country : "", -1, SQLITE_STATIC);
-		rc = sqlite3_step(s);
-		sqlite3_finalize(s);
+			db_bind_null(s, 3);
+		db_bind_text(s, 4, country ? country : "", -1, SQLITE_STATIC);
+		rc = db_step(s);
+		db_finalize(s);
 		if (rc != SQLITE_DONE)
 			goto fail;
 	}
@@ -393,7 +451,7 @@ int store_sig_moderate(struct store *st, int64_t id, enum store_mod_action actio
 		"INSERT INTO moderation (id, state) VALUES (?1, 'kept')"
 		" ON CONFLICT (id) DO UPDATE SET state = excluded.state";
 	struct store_conns c;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int is_public = 0, anonymous = 0, hidden = 0, kept = 0, rc, delta = 0;
 	const char *update = NULL, *op = "moderating a signature";
 	char detail[32];
@@ -402,19 +460,19 @@ int store_sig_moderate(struct store *st, int64_t id, enum store_mod_action actio
 	*found = *changed = 0;
 	if (store_exec(c.w, op, "BEGIN IMMEDIATE", err, errlen) != 0)
 		return -1;
-	if (sqlite3_prepare_v2(c.w, "SELECT s.public, s.public_name IS NULL, m.state FROM"
-			       " signatures s" MOD_JOIN " WHERE s.id = ?1", -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare_v2(c.w, "SELECT s.public, s.public_name IS NULL, m.state FROM"
+			  " signatures s" MOD_JOIN " WHERE s.id = ?1", -1, &s, NULL) != SQLITE_OK)
 		goto fail;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
+	db_bind_int64(s, 1, id);
+	rc = db_step(s);
 	if (rc == SQLITE_ROW) {
 		*found = 1;
-		is_public = sqlite3_column_int(s, 0);
-		anonymous = sqlite3_column_int(s, 1);
+		is_public = db_column_int(s, 0);
+		anonymous = db_column_int(s, 1);
 		hidden = strcmp(text(s, 2), "hidden") == 0;
 		kept = strcmp(text(s, 2), "kept") == 0;
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		goto fail;
 	switch (action) {
@@ -466,25 +524,25 @@ fail:
 
 /* Runs sql (a statement without rows) on the writer's connection with
  * ?1 = a (int64) and ?2 = b (text, NULL binds nothing). Returns 0 or -1. */
-static int wrun_text(sqlite3 *w, const char *sql, int64_t a, const char *b)
+static int wrun_text(struct db *w, const char *sql, int64_t a, const char *b)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
-	if (sqlite3_prepare_v2(w, sql, -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare_v2(w, sql, -1, &s, NULL) != SQLITE_OK)
 		return -1;
-	sqlite3_bind_int64(s, 1, a);
+	db_bind_int64(s, 1, a);
 	if (b != NULL)
-		sqlite3_bind_text(s, 2, b, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+		db_bind_text(s, 2, b, -1, SQLITE_STATIC);
+	rc = db_step(s);
+	db_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int store_delete_sig(struct store *st, struct store_deletion *d, char *err, size_t errlen)
 {
 	struct store_conns c;
-	sqlite3_stmt *f = NULL;
+	struct db_stmt *f = NULL;
 	int64_t id = 0, t = 0;
 	int rc, shown = 0, had_updates = 0, confirmed = 1;
 	char *name = NULL, *public_name = NULL, country[3] = "", detail[64];
@@ -501,39 +559,39 @@ int store_delete_sig(struct store *st, struct store_deletion *d, char *err, size
 	/* The row, with what its deletion must undo: its share of the counters
 	 * ('public' counts rows the public list shows) and its words in the
 	 * search index. */
-	if (sqlite3_prepare_v2(c.w, d->id > 0
-				    ? "SELECT s.id, s.signed_at, s.public"
-				      " AND coalesce(m.state, '') <> 'hidden', s.updates, s.name,"
-				      " s.public_name, s.country, s.confirmed FROM signatures s" MOD_JOIN
-				      " WHERE s.id = ?1"
-				    : "SELECT s.id, s.signed_at, s.public"
-				      " AND coalesce(m.state, '') <> 'hidden', s.updates, s.name,"
-				      " s.public_name, s.country, s.confirmed FROM signatures s" MOD_JOIN
-				      " WHERE s.email_norm = ?1",
-			       -1, &f, NULL) != SQLITE_OK)
+	if (db_prepare_v2(c.w, d->id > 0
+			  ? "SELECT s.id, s.signed_at, (s.public = 1"
+				      " AND coalesce(m.state, '') <> 'hidden'), s.updates, s.name,"
+				 " s.public_name, s.country, s.confirmed FROM signatures s" MOD_JOIN
+				 " WHERE s.id = ?1"
+				    : "SELECT s.id, s.signed_at, (s.public = 1"
+				      " AND coalesce(m.state, '') <> 'hidden'), s.updates, s.name,"
+				 " s.public_name, s.country, s.confirmed FROM signatures s" MOD_JOIN
+				 " WHERE s.email_norm = ?1",
+			  -1, &f, NULL) != SQLITE_OK)
 		goto fail;
 	if (d->id > 0)
-		sqlite3_bind_int64(f, 1, d->id);
+		db_bind_int64(f, 1, d->id);
 	else
-		sqlite3_bind_text(f, 1, d->email_norm, -1, SQLITE_STATIC);
-	rc = sqlite3_step(f);
+		db_bind_text(f, 1, d->email_norm, -1, SQLITE_STATIC);
+	rc = db_step(f);
 	if (rc == SQLITE_ROW) {
-		const char *n = (const char *)sqlite3_column_text(f, 4);
-		const char *p = (const char *)sqlite3_column_text(f, 5);
-		const char *co = (const char *)sqlite3_column_text(f, 6);
+		const char *n = (const char *)db_column_text(f, 4);
+		const char *p = (const char *)db_column_text(f, 5);
+		const char *co = (const char *)db_column_text(f, 6);
 
-		id = sqlite3_column_int64(f, 0);
-		t = sqlite3_column_int64(f, 1);
-		shown = sqlite3_column_int(f, 2);
-		had_updates = sqlite3_column_int(f, 3);
-		confirmed = sqlite3_column_int(f, 7);
+		id = db_column_int64(f, 0);
+		t = db_column_int64(f, 1);
+		shown = db_column_int(f, 2);
+		had_updates = db_column_int(f, 3);
+		confirmed = db_column_int(f, 7);
 		name = strdup(n ? n : "");
 		public_name = p ? strdup(p) : NULL;
 		snprintf(country, sizeof country, "%s", co ? co : "");
 		if (name == NULL || (p != NULL && public_name == NULL))
 			rc = SQLITE_NOMEM;
 	}
-	sqlite3_finalize(f);
+	db_finalize(f);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		goto fail;
 	if (id > 0) {

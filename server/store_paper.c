@@ -28,30 +28,30 @@ static const char *const p_sql[P_NSTMT] = {
 	[P_INSERT] = "INSERT INTO signatures (signed_at, name, email, email_norm, country, comment,"
 		     " public, updates, public_name, source)"
 		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-		     " ON CONFLICT (email_norm) DO NOTHING",
+		     " ON CONFLICT (email_norm) DO NOTHING RETURNING id",
 	[P_NOEMAIL_KEY] = "UPDATE signatures SET email_norm = '#' || id WHERE id = ?1",
 	[P_COUNTER] = "UPDATE counters SET value = max(value + ?1, 0) WHERE name = ?2",
 	[P_DAILY] = "INSERT INTO daily (day, n) VALUES (date(?1, 'unixepoch'), 1)"
-		    " ON CONFLICT (day) DO UPDATE SET n = n + 1",
+		    " ON CONFLICT (day) DO UPDATE SET n = daily.n + 1",
 	[P_AUDIT] = "INSERT INTO audit (at, admin, action, detail) VALUES (?1, ?2, ?3, ?4)",
 	[P_COMMIT] = "COMMIT",
 };
 
-static int step_reset(sqlite3_stmt *s)
+static int step_reset(struct db_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc = db_step(s);
 
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
+	db_reset(s);
+	db_clear_bindings(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int counter_add(sqlite3_stmt *s, const char *name, int64_t delta)
+static int counter_add(struct db_stmt *s, const char *name, int64_t delta)
 {
 	if (delta == 0)
 		return 0;
-	sqlite3_bind_int64(s, 1, delta);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	db_bind_int64(s, 1, delta);
+	db_bind_text(s, 2, name, -1, SQLITE_STATIC);
 	return step_reset(s);
 }
 
@@ -62,13 +62,13 @@ int store_source_ok(const char *source)
 }
 
 /* The import on connection db. */
-static int import_tx(struct store *st, sqlite3 *db, const char *path,
+static int import_tx(struct store *st, struct db *db, const char *path,
 		     const struct store_sig *sigs, size_t n,
 		     const char *source, int commit, const char *admin, int64_t at,
 		     unsigned char *added, struct store_import_totals *tot, char *err,
 		     size_t errlen)
 {
-	sqlite3_stmt *s[P_NSTMT] = {0};
+	struct db_stmt *s[P_NSTMT] = {0};
 	int64_t npublic = 0, nupdates = 0;
 	char detail[160];
 	size_t i;
@@ -78,7 +78,7 @@ static int import_tx(struct store *st, sqlite3 *db, const char *path,
 	memset(tot, 0, sizeof *tot);
 	memset(added, 0, n);
 	for (k = 0; k < P_NSTMT; k++)
-		if (sqlite3_prepare_v2(db, p_sql[k], -1, &s[k], NULL) != SQLITE_OK)
+		if (db_prepare_v2(db, p_sql[k], -1, &s[k], NULL) != SQLITE_OK)
 			goto fail;
 	op = "starting the import's transaction";
 	if (step_reset(s[P_BEGIN]) != 0)
@@ -87,13 +87,13 @@ static int import_tx(struct store *st, sqlite3 *db, const char *path,
 	/* sealed area: a sealed database takes sealed rows only (the callers
 	 * seal them with --seal-key), never a clear name. */
 	{
-		sqlite3_stmt *q = NULL;
+		struct db_stmt *q = NULL;
 		int is_sealed = 0;
 
-		if (sqlite3_prepare_v2(db, "SELECT 1 FROM settings WHERE key = 'seal_fingerprint'", -1,
-				       &q, NULL) == SQLITE_OK)
-			is_sealed = sqlite3_step(q) == SQLITE_ROW;
-		sqlite3_finalize(q);
+		if (db_prepare_v2(db, "SELECT 1 FROM settings WHERE key = 'seal_fingerprint'", -1,
+				  &q, NULL) == SQLITE_OK)
+			is_sealed = db_step(q) == SQLITE_ROW;
+		db_finalize(q);
 		for (i = 0; is_sealed && i < n; i++)
 			if (sigs[i].name == NULL || strncmp(sigs[i].name, "sealed:", 7) != 0) {
 				snprintf(err, errlen, "the database is sealed: give --seal-key "
@@ -107,34 +107,40 @@ static int import_tx(struct store *st, sqlite3 *db, const char *path,
 	for (i = 0; i < n; i++) {
 		const struct store_sig *g = &sigs[i];
 		int has_email = g->email_norm != NULL && g->email_norm[0] != '\0';
-		sqlite3_stmt *ins = s[P_INSERT];
+		struct db_stmt *ins = s[P_INSERT];
+		int64_t id;
+		int rc;
 
-		sqlite3_bind_int64(ins, 1, g->signed_at);
-		sqlite3_bind_text(ins, 2, g->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 3, has_email && g->email ? g->email : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 4, has_email ? g->email_norm : "#", -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 5, g->country, -1, SQLITE_STATIC);
-		sqlite3_bind_text(ins, 6, g->comment ? g->comment : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int(ins, 7, g->is_public ? 1 : 0);
-		sqlite3_bind_int(ins, 8, g->updates ? 1 : 0);
+		db_bind_int64(ins, 1, g->signed_at);
+		db_bind_text(ins, 2, g->name, -1, SQLITE_STATIC);
+		db_bind_text(ins, 3, has_email && g->email ? g->email : "", -1, SQLITE_STATIC);
+		db_bind_text(ins, 4, has_email ? g->email_norm : "#", -1, SQLITE_STATIC);
+		db_bind_text(ins, 5, g->country, -1, SQLITE_STATIC);
+		db_bind_text(ins, 6, g->comment ? g->comment : "", -1, SQLITE_STATIC);
+		db_bind_int(ins, 7, g->is_public ? 1 : 0);
+		db_bind_int(ins, 8, g->updates ? 1 : 0);
 		if (g->is_public && g->public_name != NULL)
-			sqlite3_bind_text(ins, 9, g->public_name, -1, SQLITE_STATIC);
+			db_bind_text(ins, 9, g->public_name, -1, SQLITE_STATIC);
 		else
-			sqlite3_bind_null(ins, 9);
-		sqlite3_bind_text(ins, 10, source, -1, SQLITE_STATIC);
-		if (step_reset(ins) != 0)
+			db_bind_null(ins, 9);
+		db_bind_text(ins, 10, source, -1, SQLITE_STATIC);
+		/* A row back: stored, with its id; none: the address was there. */
+		rc = db_step(ins);
+		id = rc == SQLITE_ROW ? db_column_int64(ins, 0) : 0;
+		db_reset(ins);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			goto fail;
-		if (sqlite3_changes(db) == 0) {
+		if (rc == SQLITE_DONE) {
 			tot->duplicates++;
 			continue;
 		}
 		if (!has_email) {
-			sqlite3_bind_int64(s[P_NOEMAIL_KEY], 1, sqlite3_last_insert_rowid(db));
+			db_bind_int64(s[P_NOEMAIL_KEY], 1, id);
 			if (step_reset(s[P_NOEMAIL_KEY]) != 0)
 				goto fail;
 			tot->no_email++;
 		}
-		sqlite3_bind_int64(s[P_DAILY], 1, g->signed_at);
+		db_bind_int64(s[P_DAILY], 1, g->signed_at);
 		if (step_reset(s[P_DAILY]) != 0)
 			goto fail;
 		added[i] = 1;
@@ -157,10 +163,10 @@ static int import_tx(struct store *st, sqlite3 *db, const char *path,
 		snprintf(detail, sizeof detail, "%s: %lld added, %lld duplicates", source,
 			 (long long)tot->added, (long long)tot->duplicates);
 		op = "writing the audit line";
-		sqlite3_bind_int64(s[P_AUDIT], 1, at);
-		sqlite3_bind_text(s[P_AUDIT], 2, admin ? admin : "cli", -1, SQLITE_STATIC);
-		sqlite3_bind_text(s[P_AUDIT], 3, "import", -1, SQLITE_STATIC);
-		sqlite3_bind_text(s[P_AUDIT], 4, detail, -1, SQLITE_STATIC);
+		db_bind_int64(s[P_AUDIT], 1, at);
+		db_bind_text(s[P_AUDIT], 2, admin ? admin : "cli", -1, SQLITE_STATIC);
+		db_bind_text(s[P_AUDIT], 3, "import", -1, SQLITE_STATIC);
+		db_bind_text(s[P_AUDIT], 4, detail, -1, SQLITE_STATIC);
 		if (step_reset(s[P_AUDIT]) != 0)
 			goto fail;
 		op = "committing the import";
@@ -168,18 +174,18 @@ static int import_tx(struct store *st, sqlite3 *db, const char *path,
 			goto fail;
 	} else {
 		/* --dry-run: the same work, undone. */
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		db_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	}
 	for (k = 0; k < P_NSTMT; k++)
-		sqlite3_finalize(s[k]);
+		db_finalize(s[k]);
 	return 0;
 fail:
 	if (began != 2)
 		store_errmsg(db, path, op, err, errlen);
-	if (began && !sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (began && !db_get_autocommit(db))
+		db_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	for (k = 0; k < P_NSTMT; k++)
-		sqlite3_finalize(s[k]);
+		db_finalize(s[k]);
 	memset(added, 0, n);
 	memset(tot, 0, sizeof *tot);
 	return -1;
@@ -215,29 +221,29 @@ int store_import_file(const char *path, const struct store_sig *sigs, size_t n,
 int store_source_counts(struct store *st, int64_t *paper, int64_t *event)
 {
 	struct store_conns c;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc = -1;
 
 	*paper = *event = 0;
 	store_conns(st, &c);
 	pthread_mutex_lock(c.rlock);
 	/* Walks the partial index of the (few) rows not signed online. */
-	if (sqlite3_prepare_v2(c.r,
-			       "SELECT source, count(*) FROM signatures WHERE source <> 'online'"
-			       " GROUP BY source",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare_v2(c.r,
+			  "SELECT source, count(*) FROM signatures WHERE source <> 'online'"
+			  " GROUP BY source",
+			  -1, &s, NULL) != SQLITE_OK)
 		goto out;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *src = (const char *)sqlite3_column_text(s, 0);
+	while ((rc = db_step(s)) == SQLITE_ROW) {
+		const char *src = (const char *)db_column_text(s, 0);
 
 		if (src && strcmp(src, "paper") == 0)
-			*paper = sqlite3_column_int64(s, 1);
+			*paper = db_column_int64(s, 1);
 		else if (src && strcmp(src, "event") == 0)
-			*event = sqlite3_column_int64(s, 1);
+			*event = db_column_int64(s, 1);
 	}
 	rc = rc == SQLITE_DONE ? 0 : -1;
 out:
-	sqlite3_finalize(s);
+	db_finalize(s);
 	pthread_mutex_unlock(c.rlock);
 	return rc;
 }

@@ -20,21 +20,21 @@
 int store_retention_done(struct store *st, int64_t *at)
 {
 	struct store_conns c;
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
 	store_conns(st, &c);
 	*at = 0;
 	pthread_mutex_lock(c.rlock);
-	if (sqlite3_prepare_v2(c.r, "SELECT CAST(value AS INTEGER) FROM settings"
-				    " WHERE key = 'retention_done_at'", -1, &s, NULL) != SQLITE_OK) {
+	if (db_prepare_v2(c.r, "SELECT CAST(value AS INTEGER) FROM settings"
+			       " WHERE key = 'retention_done_at'", -1, &s, NULL) != SQLITE_OK) {
 		pthread_mutex_unlock(c.rlock);
 		return -1;
 	}
-	rc = sqlite3_step(s);
+	rc = db_step(s);
 	if (rc == SQLITE_ROW)
-		*at = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+		*at = db_column_int64(s, 0);
+	db_finalize(s);
 	pthread_mutex_unlock(c.rlock);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
@@ -68,7 +68,7 @@ int store_retention_erase(struct store *st, int64_t now, int max, int64_t *erase
 		     " email_norm = '#' || id WHERE id IN (SELECT id FROM signatures WHERE " PERSONAL
 		     " LIMIT ?1)", max) != 0)
 		goto fail;
-	n = sqlite3_changes(c.w);
+	n = db_changes(c.w);
 	*erased = n + pending;
 	total = store_scalar(c.w, "SELECT EXISTS (SELECT 1 FROM signatures WHERE " PERSONAL ")");
 	if (total < 0)
@@ -81,8 +81,9 @@ int store_retention_erase(struct store *st, int64_t now, int max, int64_t *erase
 		 * from the erased rows (public names and countries). The audit
 		 * line says when and that it happened, nothing else. */
 		snprintf(detail, sizeof detail, "names, emails and comments erased");
-		if (store_run(c.w, "INSERT INTO signatures_search (signatures_search) VALUES ('delete-all')",
-			0) != 0 ||
+		if ((!db_is_pg(c.w) &&
+		     store_run(c.w, "INSERT INTO signatures_search (signatures_search) VALUES"
+			       " ('delete-all')", 0) != 0) ||
 		    store_run(c.w, "DELETE FROM settings WHERE key = 'search_indexed_upto'", 0) != 0 ||
 		    store_run(c.w, "INSERT INTO settings (key, value) VALUES ('retention_done_at',"
 			     " CAST(?1 AS TEXT)) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -92,11 +93,13 @@ int store_retention_erase(struct store *st, int64_t now, int max, int64_t *erase
 	}
 	if (store_exec(c.w, op, "COMMIT", err, errlen) != 0)
 		goto fail;
-	if (!*left) {
+	if (!*left && !db_is_pg(c.w)) {
 		/* The old text may linger in the WAL and in free pages: copy it
-		 * back, truncate the WAL, and rebuild the file without them. */
+		 * back, truncate the WAL, and rebuild the file without them.
+		 * (PostgreSQL: its autovacuum reclaims the old row versions;
+		    * README, "When one machine is not enough".) */
 		store_checkpoint_truncate(st);
-		sqlite3_exec(c.w, "VACUUM", NULL, NULL, NULL);
+		db_exec(c.w, "VACUUM", NULL, NULL, NULL);
 		store_checkpoint_truncate(st);
 	}
 	return 0;

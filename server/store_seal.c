@@ -59,9 +59,9 @@ static void rows_free(struct seal_row *rows, size_t n)
 	memset(rows, 0, n * sizeof *rows);
 }
 
-static char *dup_col(sqlite3_stmt *s, int col)
+static char *dup_col(struct db_stmt *s, int col)
 {
-	const char *t = (const char *)sqlite3_column_text(s, col);
+	const char *t = (const char *)db_column_text(s, col);
 
 	return strdup(t ? t : "");
 }
@@ -90,15 +90,15 @@ static int unhex(const char *s, unsigned char *out, size_t n)
 }
 
 /* Runs sql (no rows, no parameters). 0 or -1 (SQLite's message on db). */
-static int run(sqlite3 *db, const char *sql)
+static int run(struct db *db, const char *sql)
 {
-	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	return db_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-static void rollback(sqlite3 *w)
+static void rollback(struct db *w)
 {
-	if (!sqlite3_get_autocommit(w))
-		sqlite3_exec(w, "ROLLBACK", NULL, NULL, NULL);
+	if (!db_get_autocommit(w))
+		db_exec(w, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* Inside the first batch's transaction: refuses a database sealed for
@@ -157,29 +157,30 @@ out:
  * The watermark goes back to 0, so no deletion tries to take a name's words
  * out of it again (store_moderation.c's search_forget). Inside the
  * caller's transaction. 0 or -1. */
-static int search_empty(sqlite3 *w)
+static int search_empty(struct db *w)
 {
-	return run(w, "INSERT INTO signatures_search (signatures_search) VALUES ('delete-all')") ||
+	return (!db_is_pg(w) &&
+		run(w, "INSERT INTO signatures_search (signatures_search) VALUES ('delete-all')")) ||
 	       run(w, "UPDATE settings SET value = '0' WHERE key = '" SEAL_SEARCH_WATERMARK "'");
 }
 
 /* Reads up to STORE_SEAL_BATCH rows with id > after into rows (*n). Returns
  * 0 or -1. */
-static int batch_read(sqlite3 *w, int64_t after, struct seal_row *rows, size_t *n)
+static int batch_read(struct db *w, int64_t after, struct seal_row *rows, size_t *n)
 {
-	sqlite3_stmt *s = NULL;
+	struct db_stmt *s = NULL;
 	int rc;
 
 	*n = 0;
-	if (sqlite3_prepare_v2(w, "SELECT id, name, email, email_norm, comment FROM signatures"
-			       " WHERE id > ?1 ORDER BY id LIMIT ?2", -1, &s, NULL) != SQLITE_OK)
+	if (db_prepare_v2(w, "SELECT id, name, email, email_norm, comment FROM signatures"
+			  " WHERE id > ?1 ORDER BY id LIMIT ?2", -1, &s, NULL) != SQLITE_OK)
 		return -1;
-	sqlite3_bind_int64(s, 1, after);
-	sqlite3_bind_int(s, 2, STORE_SEAL_BATCH);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	db_bind_int64(s, 1, after);
+	db_bind_int(s, 2, STORE_SEAL_BATCH);
+	while ((rc = db_step(s)) == SQLITE_ROW) {
 		struct seal_row *r = &rows[*n];
 
-		r->id = sqlite3_column_int64(s, 0);
+		r->id = db_column_int64(s, 0);
 		r->name = dup_col(s, 1);
 		r->email = dup_col(s, 2);
 		r->email_norm = dup_col(s, 3);
@@ -190,7 +191,7 @@ static int batch_read(sqlite3 *w, int64_t after, struct seal_row *rows, size_t *
 			break;
 		}
 	}
-	sqlite3_finalize(s);
+	db_finalize(s);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -232,15 +233,15 @@ static int batch_write(struct store *st, const struct seal_public *k,
 {
 	struct store_conns c;
 	struct buf name = BUF_INIT, email = BUF_INIT, comment = BUF_INIT;
-	sqlite3_stmt *u = NULL;
+	struct db_stmt *u = NULL;
 	char norm[SEAL_HASH_MAX];
 	int64_t sealed = 0, already = 0, hashed = 0;
 	size_t i;
 	int rc = -1, h;
 
 	store_conns(st, &c);
-	if (sqlite3_prepare_v2(c.w, "UPDATE signatures SET name = ?2, email = ?3, comment = ?4,"
-			       " email_norm = ?5 WHERE id = ?1", -1, &u, NULL) != SQLITE_OK) {
+	if (db_prepare_v2(c.w, "UPDATE signatures SET name = ?2, email = ?3, comment = ?4,"
+			  " email_norm = ?5 WHERE id = ?1", -1, &u, NULL) != SQLITE_OK) {
 		store_errmsg(c.w, c.path, "sealing signatures", err, errlen);
 		return -1;
 	}
@@ -260,16 +261,16 @@ static int batch_write(struct store *st, const struct seal_public *k,
 			goto out;
 		}
 		seal_norm(key, r->email_norm, norm, &h);
-		sqlite3_bind_int64(u, 1, r->id);
-		sqlite3_bind_text(u, 2, name.data, (int)name.len, SQLITE_STATIC);
-		sqlite3_bind_text(u, 3, email.data, (int)email.len, SQLITE_STATIC);
-		sqlite3_bind_text(u, 4, comment.data, (int)comment.len, SQLITE_STATIC);
-		sqlite3_bind_text(u, 5, norm, -1, SQLITE_STATIC);
-		if (sqlite3_step(u) != SQLITE_DONE) {
+		db_bind_int64(u, 1, r->id);
+		db_bind_text(u, 2, name.data, (int)name.len, SQLITE_STATIC);
+		db_bind_text(u, 3, email.data, (int)email.len, SQLITE_STATIC);
+		db_bind_text(u, 4, comment.data, (int)comment.len, SQLITE_STATIC);
+		db_bind_text(u, 5, norm, -1, SQLITE_STATIC);
+		if (db_step(u) != SQLITE_DONE) {
 			store_errmsg(c.w, c.path, "sealing signatures", err, errlen);
 			goto out;
 		}
-		sqlite3_reset(u);
+		db_reset(u);
 		sealed++;
 		hashed += h;
 	}
@@ -278,7 +279,7 @@ static int batch_write(struct store *st, const struct seal_public *k,
 	tot->hashed += hashed;
 	rc = 0;
 out:
-	sqlite3_finalize(u);
+	db_finalize(u);
 	buf_free(&name);
 	buf_free(&email);
 	buf_free(&comment);
@@ -291,7 +292,7 @@ static int wal_truncate(struct store_conns *c, char *err, size_t errlen)
 {
 	int log = 0, done = 0;
 
-	if (sqlite3_wal_checkpoint_v2(c->w, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) !=
+	if (sqlite3_wal_checkpoint_v2(db_lite(c->w), NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) !=
 	    SQLITE_OK || done < log) {
 		/* Another program holds the WAL: Litestream keeps a read
 		 * transaction open for as long as it runs. */
@@ -310,6 +311,8 @@ static int wal_truncate(struct store_conns *c, char *err, size_t errlen)
  * it). 0 or -1 (err). */
 static int scrub(struct store_conns *c, char *err, size_t errlen)
 {
+	if (db_is_pg(c->w))
+		return 0; /* no file of ours: autovacuum reclaims the old rows */
 	return wal_truncate(c, err, errlen) != 0 ||
 	       store_exec(c->w, "rewriting the database (VACUUM)", "VACUUM", err, errlen) != 0 ||
 	       wal_truncate(c, err, errlen) != 0 ? -1 : 0;
@@ -337,7 +340,7 @@ int store_seal_convert(struct store *st, const struct seal_public *k, int64_t at
 	}
 	/* Every page freed from now on (a cell rewritten longer, an overflow
 	 * page let go) is overwritten with zeros, not left holding clear text. */
-	if (store_exec(c.w, op, "PRAGMA secure_delete = ON", err, errlen) != 0)
+	if (!db_is_pg(c.w) && store_exec(c.w, op, "PRAGMA secure_delete = ON", err, errlen) != 0)
 		goto fail_reported;
 	tot->total = store_scalar(c.w, "SELECT count(*) FROM signatures");
 	if (tot->total < 0)
@@ -392,7 +395,7 @@ int store_seal_convert(struct store *st, const struct seal_public *k, int64_t at
 		goto fail_reported;
 	/* The outbox (011_confirm.sql) keeps a waiting message's address until
 	 * the relay has it; there is none to count in an older schema. */
-	if (store_scalar(c.w, "SELECT count(*) FROM sqlite_master WHERE name = 'outbox'") > 0)
+	if (store_schema_version(c.w) >= 11)
 		tot->outbox = store_scalar(c.w, "SELECT count(*) FROM outbox");
 	/* Finished only now that the files are clean: a run killed before
 	 * this point leaves the mark, and the next one scrubs again. */

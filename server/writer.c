@@ -258,6 +258,14 @@ size_t writer_queued(const struct writer *w)
 	return n;
 }
 
+void writer_note_count(struct writer *w, int64_t count)
+{
+	int64_t cur = atomic_load(&w->count);
+
+	while (count > cur && !atomic_compare_exchange_weak(&w->count, &cur, count))
+		;
+}
+
 int64_t writer_count(const struct writer *w)
 {
 	return atomic_load(&((struct writer *)w)->count);

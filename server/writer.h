@@ -62,6 +62,10 @@ void writer_stop(struct writer *w);
 void writer_free(struct writer *w);
 /* The committed signature count. Any thread, lock-free. */
 int64_t writer_count(const struct writer *w);
+/* Another node's commit moved the shared count to at least count
+ * (PostgreSQL, sync.c): shown at once when larger; a smaller one (a
+ * deletion elsewhere) comes with the writer's own reads. Any thread. */
+void writer_note_count(struct writer *w, int64_t count);
 /* Items waiting in the queue now (GET /metrics). Any thread. */
 size_t writer_queued(const struct writer *w);
 /* 1 while the last commit (of signatures or a deletion) failed: a full or
