@@ -35,6 +35,8 @@ import urllib.parse
 from html import unescape
 from html.parser import HTMLParser
 
+import pgtest
+
 HOST = "127.0.0.1"
 ADMIN_TOKEN = "e2e-admin-token-0123456789abcdefghijklmnopqrstuvwxyz"  # 53 chars
 REQUEST_TIMEOUT = 10.0  # seconds, every HTTP request
@@ -53,6 +55,30 @@ DEFAULT_BIN = os.path.join(REPO, "build", "petitiond")
 def server_bin():
     """$PETITIOND_BIN, else build/petitiond of this checkout."""
     return os.environ.get("PETITIOND_BIN", DEFAULT_BIN)
+
+
+def engine():
+    """The storage engine the servers of this run use: "pg" when
+    PETITIOND_TEST_ENGINE=pg (meson's e2e-pg-* tests, with a PostgreSQL
+    server in PETITIOND_TEST_PG), else "sqlite"."""
+    return "pg" if os.environ.get("PETITIOND_TEST_ENGINE") == "pg" else "sqlite"
+
+
+def db_is_url(db):
+    """The --db value names a PostgreSQL database."""
+    return db.startswith("postgres://") or db.startswith("postgresql://")
+
+
+def pg_skip(tap):
+    """In a PostgreSQL run without a server: records a skip saying why and
+    returns True (the script then ends). Otherwise False."""
+    if engine() != "pg":
+        return False
+    why = pgtest.skip_reason()
+    if why is None:
+        return False
+    tap.skip("the e2e suite against PostgreSQL", why)
+    return True
 
 
 def sanitizer_build():
@@ -182,7 +208,8 @@ def run(main, limit=50):
     tap = TAP()
     watchdog(limit)
     try:
-        main(tap)
+        if not pg_skip(tap):
+            main(tap)
     except BaseException as e:  # noqa: B902 -- report everything, then exit
         if isinstance(e, SystemExit):
             raise
@@ -218,7 +245,7 @@ class Server:
     """
 
     def __init__(self, extra_args=(), token=ADMIN_TOKEN, goal=1000, workdir=None,
-                 overrides=None, via_env=False):
+                 overrides=None, via_env=False, pg=None):
         """extra_args: appended to the command line. token=None: no
         --admin-token (the server generates one). overrides: {flag: value}
         replacing the default flags ("rate-limit": "3"). via_env: give the
@@ -232,6 +259,22 @@ class Server:
         self._own_dir = workdir is None
         self.dir = workdir or tempfile.mkdtemp(prefix="petitiond-e2e-")
         self.db = os.path.join(self.dir, "sig.db")
+        # PETITIOND_TEST_ENGINE=pg (meson's e2e-pg-* tests): a fresh database
+        # on the PostgreSQL server of PETITIOND_TEST_PG instead of the file,
+        # dropped at cleanup (pg=False keeps the file: a test of SQLite's
+        # own features).
+        self.engine = engine()
+        self._pg_db = None
+        if self.engine == "pg" and pg is not False:
+            # A second Server on the same workdir is the same database.
+            mark = os.path.join(self.dir, "pg-url")
+            if os.path.exists(mark):
+                with open(mark) as f:
+                    self.db = f.read().strip()
+            else:
+                self._pg_db = self.db = pgtest.create_db("e2e")
+                with open(mark, "w") as f:
+                    f.write(self.db)
         self.proc = None
         self.port = None
         self.starts = 0
@@ -259,6 +302,12 @@ class Server:
     def cleanup(self):
         if self.proc is not None and self.proc.poll() is None:
             self._kill_hard()
+        if self._pg_db is not None and not os.environ.get("PETITIOND_KEEP"):
+            try:
+                pgtest.drop_db(self._pg_db)
+            except pgtest.PgError:
+                pass
+            self._pg_db = None
         if self._own_dir and not os.environ.get("PETITIOND_KEEP"):
             for root, dirs, files in os.walk(self.dir, topdown=False):
                 for f in files:
@@ -426,6 +475,33 @@ class Server:
                 return f.read().decode("utf-8", "replace")
         except OSError:
             return ""
+
+    def query(self, sql, args=()):
+        """The rows of one SQL statement (sqlite3-style ? parameters) on this
+        server's database, whichever the engine: a read-only sqlite3
+        connection to the file, or psql on the PostgreSQL database. Values
+        as sqlite3 gives them (None, int, str)."""
+        if self.engine == "pg" and db_is_url(self.db):
+            return pgtest.rows(self.db, sql, args)
+        import sqlite3
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
+        try:
+            return [tuple(r) for r in con.execute(sql, tuple(args)).fetchall()]
+        finally:
+            con.close()
+
+    def execute(self, sql, args=()):
+        """Runs one writing statement on the database (either engine),
+        committed when it returns."""
+        if self.engine == "pg" and db_is_url(self.db):
+            pgtest.rows(self.db, sql, args)
+            return
+        import sqlite3
+        con = sqlite3.connect(self.db, timeout=10, isolation_level=None)
+        try:
+            con.execute(sql, tuple(args))
+        finally:
+            con.close()
 
     def all_stderr(self):
         return "".join(self.stderr(i) for i in range(len(self.logs)))
