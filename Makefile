@@ -16,9 +16,10 @@ BUILD_PKGS = meson ninja-build pkg-config gcc libc6-dev libmicrohttpd-dev libsql
 # prometheus: promtool checks GET /metrics (test_metrics.py); LibreOffice Calc:
 # the CSV export's round trip (test_libreoffice.py); PostgreSQL 15 (server,
 # psql, pgbench; contrib for the benchmark): the second engine's tests, on a
-# throw-away cluster (tests/pg/cluster, started by .ci/run).
+# throw-away cluster (tests/pg/cluster, started by .ci/run); docker-compose:
+# the three-node example (docker/multinode) run on podman by .ci/run.
 TEST_PKGS  = python3 python3-aiosmtpd sqlite3 nginx caddy openssl systemd certbot pebble prometheus libreoffice-calc-nogui \
-             postgresql-15 postgresql-contrib
+             postgresql-15 postgresql-contrib docker-compose
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all run test deps test-deps build clean browser-deps litestream-deps
