@@ -259,6 +259,34 @@ fail:
 	return -1;
 }
 
+static int open_db(struct db **db, const char *path, int flags, char *err, size_t errlen);
+
+/* The writer's connection to PostgreSQL at start: a server that is not up
+ * yet (nodes and database started together, a database restarting) is
+ * waited for, up to STORE_PG_WAIT_S; a refusal that waiting cannot mend
+ * (authentication, no such database or role) is not. 0 or -1 (err). */
+static int pg_connect(struct db **db, const char *url, char *err, size_t errlen)
+{
+	static const char *const final[] = { "authentication", "does not exist",
+					     "pg_hba.conf", "permission denied", "password" };
+	int64_t until = (int64_t)time(NULL) + STORE_PG_WAIT_S;
+	int said = 0;
+	size_t i;
+
+	for (;;) {
+		if (open_db(db, url, SQLITE_OPEN_READWRITE, err, errlen) == 0)
+			return 0;
+		for (i = 0; i < sizeof final / sizeof final[0]; i++)
+			if (strstr(err, final[i]) != NULL)
+				return -1;
+		if ((int64_t)time(NULL) >= until)
+			return -1;
+		if (!said++)
+			log_warn("database: %s; waiting for it (%d s at most)", err, STORE_PG_WAIT_S);
+		sleep(1);
+	}
+}
+
 static int open_db(struct db **db, const char *path, int flags, char *err, size_t errlen)
 {
 	if (db_open_v2(path, db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -405,7 +433,7 @@ int store_open(struct store **out, const char *path, char *err, size_t errlen)
 		/* PostgreSQL keeps its own durability (synchronous_commit on,
 		 * set per connection by db.c), its own locks and its own
 		 * checks: only the schema is ours. */
-		if (open_db(&st->w, path, SQLITE_OPEN_READWRITE, err, errlen) != 0 ||
+		if (pg_connect(&st->w, path, err, errlen) != 0 ||
 		    pg_migrate(st->w, err, errlen) != 0 || prepare_all(st, path, err, errlen) != 0)
 			goto fail;
 		*out = st;

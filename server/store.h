@@ -648,6 +648,7 @@ enum store_mail_kind {
 #define STORE_MAIL_PER_DAY 3           /* messages to one signature's address a UTC day */
 #define STORE_TOKEN_TTL_S (7 * 86400)  /* links and codes are valid this long */
 #define STORE_OUTBOX_MAX 100000        /* waiting messages; past this new ones are skipped */
+#define STORE_PG_WAIT_S 30             /* PostgreSQL not up at start: waited this long */
 #define STORE_OUTBOX_STALE_S 600       /* PostgreSQL: taken this long ago, by a node
 					* that stopped (store_outbox_reconcile) */
 #define STORE_TOKEN_MAX 48             /* a link token: 43 base64url characters and a NUL */
