@@ -157,7 +157,7 @@ static int cmd_check(const struct config *cfg)
 {
 	struct store_check_report *r = malloc(sizeof *r);
 	char err[CLI_ERR_BYTES], u[64];
-	int rc, failed = 0;
+	int rc, failed = 0, pg = store_is_shared(cfg->db);
 
 	if (r == NULL) {
 		fprintf(stderr, "petitiond check: out of memory\n");
@@ -212,12 +212,20 @@ static int cmd_check(const struct config *cfg)
 		free(r);
 		return CLI_FAILED;
 	}
-	if (!r->exists) {
+	if (pg && !r->exists && rc > 0) {
+		/* Not reached: the reason comes below. */
+	} else if (pg && !r->exists) {
+		printf("petitiond check: database %s: reachable, no petitiond schema yet; the first "
+		       "server to start makes it (and prints an admin token)\n", r->path);
+	} else if (!r->exists) {
 		printf("petitiond check: database %s: does not exist yet; the server creates it "
 		       "(and prints an admin token) on its first start\n", r->path);
 	} else {
-		printf("petitiond check: database %s: owner %s, mode %04o\n", r->path,
-		       user_name(r->uid, u, sizeof u), r->mode);
+		if (pg)
+			printf("petitiond check: database %s: PostgreSQL\n", r->path);
+		else
+			printf("petitiond check: database %s: owner %s, mode %04o\n", r->path,
+			       user_name(r->uid, u, sizeof u), r->mode);
 		if (r->integrity[0] != '\0')
 			printf("petitiond check: integrity_check: %s\n", r->integrity);
 		printf("petitiond check: schema version %d (this petitiond knows up to %d%s)\n",
@@ -250,7 +258,7 @@ static int cmd_check(const struct config *cfg)
 		printf("petitiond check: FAILED: %s\n", err);
 		failed = 1;
 	}
-	if (priv_needs_drop(cfg)) {
+	if (priv_needs_drop(cfg) && !pg) {
 		const struct passwd *pw = getpwnam(cfg->user);
 
 		if (pw != NULL && !user_can_write(r, pw->pw_uid, pw->pw_gid)) {

@@ -108,7 +108,7 @@ int cli_export(const struct config *cfg)
 		return CLI_USAGE;
 	}
 	/* The audit line first: no export leaves without it (as on the web). */
-	if (access(cfg->db, F_OK) != 0) {
+	if (!store_is_shared(cfg->db) && access(cfg->db, F_OK) != 0) {
 		fprintf(stderr, "petitiond export: there is no database at %s (give --db)\n",
 			cfg->db);
 		return CLI_FAILED;
@@ -203,7 +203,7 @@ int cli_stats(const struct config *cfg)
 	int64_t count = 0;
 	int rc = CLI_DONE;
 
-	if (access(cfg->db, F_OK) != 0) {
+	if (!store_is_shared(cfg->db) && access(cfg->db, F_OK) != 0) {
 		fprintf(stderr, "petitiond stats: there is no database at %s (give --db)\n", cfg->db);
 		return CLI_FAILED;
 	}
@@ -251,7 +251,7 @@ int cli_delete(const struct config *cfg)
 		fprintf(stderr, "petitiond delete: --email: not an email address\n");
 		return CLI_USAGE;
 	}
-	if (access(cfg->db, F_OK) != 0) {
+	if (!store_is_shared(cfg->db) && access(cfg->db, F_OK) != 0) {
 		fprintf(stderr, "petitiond delete: there is no database at %s (give --db)\n",
 			cfg->db);
 		return CLI_FAILED;

@@ -351,7 +351,7 @@ int cli_seal(const struct config *cfg)
 		fprintf(stderr, "petitiond seal: %s; nothing changed\n", err);
 		return CLI_FAILED;
 	}
-	if (access(cfg->db, F_OK) != 0) {
+	if (!store_is_shared(cfg->db) && access(cfg->db, F_OK) != 0) {
 		fprintf(stderr, "petitiond seal: there is no database at %s (give --db); nothing "
 			"changed\n", cfg->db);
 		return CLI_FAILED;

@@ -203,10 +203,14 @@ static void render(struct app *a, struct buf *b)
 
 	head(b, "open_connections", "gauge", "Connections open now on the public port.");
 	buf_printf(b, "petitiond_open_connections %lld\n", (long long)metric_connections());
-	head(b, "database_bytes", "gauge", "Size of the database file.");
-	buf_printf(b, "petitiond_database_bytes %lld\n", (long long)file_size(a->cfg->db, ""));
-	head(b, "wal_bytes", "gauge", "Size of the database's write-ahead log.");
-	buf_printf(b, "petitiond_wal_bytes %lld\n", (long long)file_size(a->cfg->db, "-wal"));
+	head(b, "database_bytes", "gauge", "Size of the database file (PostgreSQL: of the database).");
+	buf_printf(b, "petitiond_database_bytes %lld\n",
+		   (long long)(store_is_shared(a->cfg->db) ? store_pg_size(a->st)
+							   : file_size(a->cfg->db, "")));
+	head(b, "wal_bytes", "gauge", "Size of the database's write-ahead log (SQLite; 0 on PostgreSQL, "
+	     "whose WAL is the server's).");
+	buf_printf(b, "petitiond_wal_bytes %lld\n",
+		   (long long)(store_is_shared(a->cfg->db) ? 0 : file_size(a->cfg->db, "-wal")));
 }
 
 enum MHD_Result metrics_get(struct http_req *r)

@@ -221,6 +221,13 @@ static int pg_migrate(struct db *db, char *err, size_t errlen)
 	int v, i, nmig = nmigrations();
 	char sql[96];
 
+	/* Names in any script: a database in another encoding would refuse
+	 * Khmer, or keep it as bytes no search can fold. */
+	if (store_scalar(db, "SELECT current_setting('server_encoding') = 'UTF8'") != 1) {
+		snprintf(err, errlen, "the PostgreSQL database is not in UTF8: create it with "
+			 "CREATE DATABASE ... ENCODING 'UTF8' TEMPLATE template0");
+		return -1;
+	}
 	if (exec(db, "BEGIN", err, errlen) != 0)
 		return -1;
 	snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%d)", DB_PG_WRITE_LOCK);
@@ -604,6 +611,18 @@ struct agg_key {
 	int64_t n;
 };
 
+static int slot_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct agg_key *)a)->t, y = ((const struct agg_key *)b)->t;
+
+	return x < y ? -1 : x > y;
+}
+
+static int country_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct agg_key *)a)->country, ((const struct agg_key *)b)->country);
+}
+
 /* Upserts every key of keys[0..nk) with its n (possibly 0) through the
  * statement s (?1 key, ?2 n). */
 static int upsert_keys(struct db_stmt *s, const struct agg_key *keys, size_t nk, int by_country)
@@ -625,6 +644,38 @@ static int upsert_keys(struct db_stmt *s, const struct agg_key *keys, size_t nk,
 			return -1;
 	}
 	return 0;
+}
+
+/* PostgreSQL: keys[0..nk) (distinct, in order) into table in one
+ * multi-row upsert. 0 or -1. */
+static int pg_upsert_keys(struct store *st, const char *table, const char *key,
+			  const struct agg_key *keys, size_t nk, int by_country)
+{
+	struct buf sql = BUF_INIT;
+	struct db_stmt *s = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (nk == 0)
+		return 0;
+	buf_printf(&sql, "INSERT INTO %s (%s, n) VALUES ", table, key);
+	for (i = 0; i < nk; i++)
+		buf_printf(&sql, "%s(?%zu, ?%zu)", i ? ", " : "", 2 * i + 1, 2 * i + 2);
+	buf_printf(&sql, " ON CONFLICT (%s) DO UPDATE SET n = %s.n + excluded.n", key, table);
+	if (sql.oom || db_prepare_v2(st->w, buf_cstr(&sql), -1, &s, NULL) != SQLITE_OK)
+		goto done;
+	for (i = 0; i < nk; i++) {
+		if (by_country)
+			db_bind_text(s, (int)(2 * i + 1), keys[i].country, -1, SQLITE_STATIC);
+		else
+			db_bind_int64(s, (int)(2 * i + 1), keys[i].t);
+		db_bind_int64(s, (int)(2 * i + 2), keys[i].n);
+	}
+	rc = db_step(s) == SQLITE_DONE ? 0 : -1;
+done:
+	db_finalize(s);
+	buf_free(&sql);
+	return rc;
 }
 
 int store_agg_batch(struct store *st, const struct store_sig *sigs, size_t n,
@@ -660,7 +711,19 @@ int store_agg_batch(struct store *st, const struct store_sig *sigs, size_t n,
 			countries[ncountries++].country = cc;
 		countries[j].n += add;
 	}
-	if (upsert_keys(st->ws[W_AGG_SLOT], slots, nslots, 0) != 0 ||
+	/* In key order: two nodes' batches (PostgreSQL) then lock the rows
+	 * they share in the same order, and never wait on each other in a
+	 * circle. */
+	qsort(slots, nslots, sizeof *slots, slot_cmp);
+	qsort(countries, ncountries, sizeof *countries, country_cmp);
+	if (db_is_pg(st->w)) {
+		/* One statement a table, not one a key: a round trip each. */
+		if (pg_upsert_keys(st, "agg_slot", "t", slots, nslots, 0) != 0 ||
+		    pg_upsert_keys(st, "agg_country", "country", countries, ncountries, 1) != 0) {
+			werr(st, "updating the aggregates", err, errlen);
+			goto done;
+		}
+	} else if (upsert_keys(st->ws[W_AGG_SLOT], slots, nslots, 0) != 0 ||
 	    upsert_keys(st->ws[W_AGG_COUNTRY], countries, ncountries, 1) != 0) {
 		werr(st, "updating the aggregates", err, errlen);
 		goto done;
@@ -996,6 +1059,55 @@ done:
 	return ret;
 }
 
+/* PostgreSQL: a batch's counters in one UPDATE (d[] in pg_counter_names'
+ * order; a row whose delta is 0 is left alone, as on SQLite). 0 or -1. */
+static const char *const pg_counter_names[] = { "accepted", "bots_refused", "pending",
+						"signatures", "public", "updates" };
+#define PG_NCOUNTERS (sizeof pg_counter_names / sizeof pg_counter_names[0])
+
+static int pg_counters(struct store *st, const int64_t *d)
+{
+	static const char sql[] =
+		"UPDATE counters SET value = greatest(value + CASE name WHEN 'accepted' THEN ?1"
+		" WHEN 'bots_refused' THEN ?2 WHEN 'pending' THEN ?3 WHEN 'signatures' THEN ?4"
+		" WHEN 'public' THEN ?5 WHEN 'updates' THEN ?6 END, 0) WHERE name IN ('accepted',"
+		" 'bots_refused', 'pending', 'signatures', 'public', 'updates') AND CASE name"
+		" WHEN 'accepted' THEN ?1 WHEN 'bots_refused' THEN ?2 WHEN 'pending' THEN ?3"
+		" WHEN 'signatures' THEN ?4 WHEN 'public' THEN ?5 WHEN 'updates' THEN ?6 END <> 0";
+	struct db_stmt *s = NULL;
+	size_t i;
+	int rc;
+
+	if (db_prepare_v2(st->w, sql, -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	for (i = 0; i < PG_NCOUNTERS; i++)
+		db_bind_int64(s, (int)i + 1, d[i]);
+	rc = db_step(s);
+	db_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* PostgreSQL: the count and the honeypot's, after COMMIT, in one read. */
+static int pg_counts(struct store *st, int64_t *count, int64_t *bots)
+{
+	struct db_stmt *s = NULL;
+	int rc;
+
+	if (db_prepare_v2(st->w, "SELECT (SELECT value FROM counters WHERE name = 'signatures'),"
+			  " (SELECT value FROM counters WHERE name = 'bots_refused')", -1, &s,
+			  NULL) != SQLITE_OK)
+		return -1;
+	rc = db_step(s);
+	if (rc == SQLITE_ROW) {
+		if (count != NULL)
+			*count = db_column_int64(s, 0);
+		if (bots != NULL)
+			*bots = db_column_int64(s, 1);
+	}
+	db_finalize(s);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
 static int add_batch(struct store *st, const struct store_sig *sigs, size_t n, int64_t nbots,
 		     unsigned char *inserted, int64_t *count, int64_t *bots, char *err,
 		     size_t errlen);
@@ -1117,6 +1229,25 @@ stored:
 		}
 		day_t = s->signed_at;
 		day_added++;
+	}
+	if (pg) {
+		int64_t d[PG_NCOUNTERS] = { (int64_t)n, nbots, npending, added, npublic, nupdates };
+
+		/* The same rows in fewer round trips, and the counters (the rows
+		 * every node's batch takes) last, held only until COMMIT. */
+		if (added > 0) {
+			db_bind_int64(st->ws[W_DAILY_ADD], 1, day_t);
+			db_bind_int64(st->ws[W_DAILY_ADD], 2, day_added);
+			if (step_done(st->ws[W_DAILY_ADD]) != 0)
+				goto fail;
+		}
+		if (store_agg_batch(st, sigs, n, counted, err, errlen) != 0)
+			goto fail_reported;
+		if (pg_counters(st, d) != 0 || step_done(st->ws[W_COMMIT]) != 0)
+			goto fail;
+		if (pg_counts(st, count, bots) != 0)
+			goto fail;
+		return 0;
 	}
 	/* Every batch writes: 'accepted' grows by every submission, new or
 	 * repeated, so no commit is an empty one that skips the sync. */

@@ -811,6 +811,9 @@ void store_listener_close(struct store_listener *l);
 int64_t store_listener_count(struct store_listener *l);
 /* 1 when path names a PostgreSQL database (several nodes may share it). */
 int store_is_shared(const char *path);
+/* PostgreSQL: the database's size in bytes (pg_database_size), on the
+ * shared read connection; 0 when it cannot be read. Any thread. */
+int64_t store_pg_size(struct store *st);
 
 /* store_pgcopy.c: the SQLite database at src (no server running on it)
  * copied whole into the empty PostgreSQL database at url, in one

@@ -86,10 +86,13 @@ static int watermark(struct db *db, int64_t *w)
 
 /* PostgreSQL has no FTS5 index: the same search as conditions on the
  * rows, each word of the expression (search.c's: "word"* terms, and
- * country : "CC") the beginning of a word of the name or the public name,
- * in any case (lower(); accents count, unlike SQLite's index). A sealed
- * name is never searched. The words go in words[] (at most
- * SEARCH_MAX_WORDS + 1, pointing into copy), the country in *cc. */
+ * country : "cc") the beginning of a word of the name or the public name,
+ * as SQLite's index (unicode61, remove_diacritics) finds them: in any case,
+ * accents ignored (PG_FOLD: NFD, then the combining marks U+0300-U+036F
+ * dropped; Khmer's signs are elsewhere and stay), a word beginning at the
+ * start or after any character that is not a letter or digit. A sealed name
+ * is never searched. The words go in words[] (at most PG_MAX_TERMS,
+ * pointing into copy), the country in *cc. */
 #define PG_MAX_TERMS 16
 static int pg_terms(const char *match, char *copy, size_t copylen, const char **words,
 		    const char **cc)
@@ -114,10 +117,15 @@ static int pg_terms(const char *match, char *copy, size_t copylen, const char **
 	return n;
 }
 
-#define PG_WORD_MATCH                                                                        \
-	" AND (lower(s.name) LIKE lower(?) || '%' OR lower(s.name) LIKE '% ' || lower(?) || '%'" \
-	" OR lower(coalesce(s.public_name, '')) LIKE lower(?) || '%'"                            \
-	" OR lower(coalesce(s.public_name, '')) LIKE '% ' || lower(?) || '%')"
+#define PG_FOLD(x) "regexp_replace(normalize(lower(" x "), NFD), '[\\u0300-\\u036f]', '', 'g')"
+/* The word, folded, with every character but letters and digits escaped:
+ * a pattern that finds it at a word's beginning. */
+#define PG_WORD_RE                                                                      \
+	"('(^|[^[:alnum:]])' || regexp_replace(" PG_FOLD("?") ", '([^[:alnum:]])', '\\\\\\1'," \
+	" 'g'))"
+#define PG_WORD_MATCH                                                        \
+	" AND (" PG_FOLD("s.name") " ~ " PG_WORD_RE " OR " PG_FOLD("coalesce(s.public_name," \
+	" '')") " ~ " PG_WORD_RE ")"
 
 int store_sig_list(struct store *st, const struct store_sig_filter *f,
 		   void (*fn)(void *ctx, const struct store_sig_row *row), void *ctx, char *err,
@@ -141,7 +149,7 @@ int store_sig_list(struct store *st, const struct store_sig_filter *f,
 		for (i = 0; i < nwords; i++)
 			buf_puts(&sql, PG_WORD_MATCH);
 		if (cc != NULL)
-			buf_puts(&sql, " AND s.country = ?");
+			buf_puts(&sql, " AND s.country = upper(?)");
 	} else if (f->match != NULL) {
 		/* The index drives: its rows come in rowid order, so a page
 		 * costs the same however deep it is. */
@@ -192,7 +200,7 @@ int store_sig_list(struct store *st, const struct store_sig_filter *f,
 		for (i = 0; i < nwords; i++) {
 			int k;
 
-			for (k = 0; k < 4; k++)
+			for (k = 0; k < 2; k++)
 				db_bind_text(s, p++, words[i], -1, SQLITE_STATIC);
 		}
 		if (cc != NULL)

@@ -292,6 +292,9 @@ static int wal_truncate(struct store_conns *c, char *err, size_t errlen)
 {
 	int log = 0, done = 0;
 
+	if (db_is_pg(c->w))
+		return 0; /* PostgreSQL's WAL is the server's, not a file of ours */
+
 	if (sqlite3_wal_checkpoint_v2(db_lite(c->w), NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) !=
 	    SQLITE_OK || done < log) {
 		/* Another program holds the WAL: Litestream keeps a read

@@ -42,6 +42,20 @@ int store_is_shared(const char *path)
 	return db_path_is_pg(path);
 }
 
+int64_t store_pg_size(struct store *st)
+{
+	struct store_conns c;
+	int64_t v;
+
+	store_conns(st, &c);
+	if (!db_is_pg(c.r))
+		return 0;
+	pthread_mutex_lock(c.rlock);
+	v = store_scalar(c.r, "SELECT pg_database_size(current_database())");
+	pthread_mutex_unlock(c.rlock);
+	return v > 0 ? v : 0;
+}
+
 struct store_listener *store_listener_open(const char *path, char *err, size_t errlen)
 {
 	struct store_listener *l;

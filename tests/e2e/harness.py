@@ -265,7 +265,9 @@ class Server:
         # own features).
         self.engine = engine()
         self._pg_db = None
-        if self.engine == "pg" and pg is not False:
+        if self.overrides.get("db"):
+            self.db = self.overrides["db"]  # a database the test made itself
+        if self.engine == "pg" and pg is not False and not self.overrides.get("db"):
             # A second Server on the same workdir is the same database.
             mark = os.path.join(self.dir, "pg-url")
             if os.path.exists(mark):
@@ -481,7 +483,7 @@ class Server:
         server's database, whichever the engine: a read-only sqlite3
         connection to the file, or psql on the PostgreSQL database. Values
         as sqlite3 gives them (None, int, str)."""
-        if self.engine == "pg" and db_is_url(self.db):
+        if db_is_url(self.db):
             return pgtest.rows(self.db, sql, args)
         import sqlite3
         con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
@@ -493,7 +495,7 @@ class Server:
     def execute(self, sql, args=()):
         """Runs one writing statement on the database (either engine),
         committed when it returns."""
-        if self.engine == "pg" and db_is_url(self.db):
+        if db_is_url(self.db):
             pgtest.rows(self.db, sql, args)
             return
         import sqlite3
