@@ -159,6 +159,19 @@ static int user_version(struct db *db)
 	return v;
 }
 
+/* Runs migration a (inside the caller's transaction); 0, or -1 with its
+ * name in err. */
+static int apply(struct db *db, const struct asset *a, char *err, size_t errlen)
+{
+	size_t n;
+
+	if (exec(db, (const char *)a->data, err, errlen) == 0)
+		return 0;
+	n = strlen(err);
+	snprintf(err + n, errlen - n, " (in %s)", a->name);
+	return -1;
+}
+
 /* Applies the migrations the database lacks, all in one transaction, so a
  * crash half-way leaves the old schema intact. */
 static int migrate(struct db *db, char *err, size_t errlen)
@@ -178,16 +191,9 @@ static int migrate(struct db *db, char *err, size_t errlen)
 			 "petitiond knows (%d): upgrade petitiond", v, nmig);
 		goto fail;
 	}
-	for (i = v; i < nmig; i++) {
-		const struct asset *a = asset_migration(i);
-		size_t n;
-
-		if (exec(db, (const char *)a->data, err, errlen) != 0) {
-			n = strlen(err);
-			snprintf(err + n, errlen - n, " (in %s)", a->name);
+	for (i = v; i < nmig; i++)
+		if (apply(db, asset_migration(i), err, errlen) != 0)
 			goto fail;
-		}
-	}
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", nmig);
 	if (exec(db, sql, err, errlen) != 0 || exec(db, "COMMIT", err, errlen) != 0)
 		goto fail;
@@ -245,17 +251,13 @@ static int pg_migrate(struct db *db, char *err, size_t errlen)
 	}
 	for (i = v < STORE_PG_BASE ? STORE_PG_BASE : v + 1; i <= nmig; i++) {
 		const struct asset *a = pg_migration(i);
-		size_t n;
 
 		if (a == NULL) {
 			snprintf(err, errlen, "no PostgreSQL form of migration %d", i);
 			goto fail;
 		}
-		if (exec(db, (const char *)a->data, err, errlen) != 0) {
-			n = strlen(err);
-			snprintf(err + n, errlen - n, " (in %s)", a->name);
+		if (apply(db, a, err, errlen) != 0)
 			goto fail;
-		}
 	}
 	snprintf(sql, sizeof sql, "UPDATE petitiond_schema SET version = %d", nmig);
 	if ((v < nmig && exec(db, sql, err, errlen) != 0) || exec(db, "COMMIT", err, errlen) != 0)

@@ -74,13 +74,11 @@ def _literal(text):
     return "'" + text.replace("'", "''") + "'"
 
 
-def query(u, sql, timeout=QUERY_TIMEOUT):
-    """Runs sql (one or several statements, each in its own transaction
-    unless sql says BEGIN) on the database of URL u; returns the rows of every
-    statement that returns some, as tuples of strings (NULL: '').
-    Raises PgError on an error (the first one stops it) or after timeout."""
+def _psql(u, sql, timeout, null=""):
+    """Runs sql through psql on URL u: the records (lists of strings; a
+    NULL printed as null). Raises PgError on an error or after timeout."""
     env = dict(os.environ, PGCONNECT_TIMEOUT=str(CONNECT_TIMEOUT), PGAPPNAME="pgtest")
-    argv = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+    argv = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-P", "null=" + null,
             "-F", FIELD_SEP, "-0", "-d", u, "-f", "-"]
     try:
         r = subprocess.run(argv, input=sql.encode("utf-8"), stdout=subprocess.PIPE,
@@ -90,10 +88,17 @@ def query(u, sql, timeout=QUERY_TIMEOUT):
     if r.returncode != 0:
         raise PgError("psql exit %d on %s: %s" % (r.returncode, db_name(u),
                                                   r.stderr.decode("utf-8", "replace").strip()))
-    out = r.stdout.decode("utf-8")
     # -0: every row ends with a NUL (values may hold newlines), across the
     # results of several statements alike.
-    return [tuple(rec.split(FIELD_SEP)) for rec in out.split("\0")[:-1]]
+    return [rec.split(FIELD_SEP) for rec in r.stdout.decode("utf-8").split("\0")[:-1]]
+
+
+def query(u, sql, timeout=QUERY_TIMEOUT):
+    """Runs sql (one or several statements, each in its own transaction
+    unless sql says BEGIN) on the database of URL u; returns the rows of every
+    statement that returns some, as tuples of strings (NULL: '').
+    Raises PgError on an error (the first one stops it) or after timeout."""
+    return [tuple(rec) for rec in _psql(u, sql, timeout)]
 
 
 NULL_MARK = "\x01"
@@ -148,20 +153,8 @@ def typed(v):
 def rows(u, sql, args=(), timeout=QUERY_TIMEOUT):
     """Runs one statement with sqlite3-style ? parameters; its rows as tuples
     of None / int / str (as sqlite3 gives them)."""
-    env = dict(os.environ, PGCONNECT_TIMEOUT=str(CONNECT_TIMEOUT), PGAPPNAME="pgtest")
-    argv = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-P", "null=" + NULL_MARK,
-            "-F", FIELD_SEP, "-0", "-d", u, "-f", "-"]
-    try:
-        r = subprocess.run(argv, input=bind(sql, list(args)).encode("utf-8"),
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                           timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise PgError("psql took more than %g s on %s: %s" % (timeout, db_name(u), sql[:200]))
-    if r.returncode != 0:
-        raise PgError("psql exit %d on %s: %s" % (r.returncode, db_name(u),
-                                                  r.stderr.decode("utf-8", "replace").strip()))
-    out = r.stdout.decode("utf-8")
-    return [tuple(typed(v) for v in rec.split(FIELD_SEP)) for rec in out.split("\0")[:-1]]
+    return [tuple(typed(v) for v in rec)
+            for rec in _psql(u, bind(sql, list(args)), timeout, null=NULL_MARK)]
 
 
 def create_db(prefix):
