@@ -12,7 +12,6 @@ in the same request with confirm=1. Either way the row whose email matches
 it, the per-day figures stay consistent, the audit trail names the row by
 number only, and the address may sign again."""
 import os
-import sqlite3
 import sys
 
 sys.dont_write_bytecode = True
@@ -112,21 +111,18 @@ def main(t):
         st, h, b = srv.request("POST", "/admin/delete", b"email=erase.me%40example.org&confirm=1", hdr)
         t.ok(st == 303 and h.get("location") == "/admin/signatures?done=notfound" and srv.count() == 3,
              "confirm=1 for an address no signature has: none found, nothing deleted")
-        con = sqlite3.connect(srv.db)
-        try:
-            daily = con.execute("SELECT sum(n) FROM daily").fetchone()[0]
-            rows = con.execute("SELECT count(*) FROM signatures").fetchone()[0]
-            counter = con.execute("SELECT value FROM counters WHERE name='signatures'").fetchone()[0]
-            ic = con.execute("PRAGMA integrity_check").fetchone()[0]
-            audit = con.execute("SELECT admin, action, detail FROM audit WHERE action = 'delete'"
-                                " ORDER BY id").fetchall()
-            everything = " ".join(" ".join(map(str, r)) for r in
-                                  con.execute("SELECT * FROM audit").fetchall()).lower()
-        finally:
-            con.close()
+        daily = srv.query("SELECT sum(n) FROM daily")[0][0]
+        rows = srv.query("SELECT count(*) FROM signatures")[0][0]
+        counter = srv.query("SELECT value FROM counters WHERE name='signatures'")[0][0]
+        audit = srv.query("SELECT admin, action, detail FROM audit WHERE action = 'delete' ORDER BY id")
+        everything = " ".join(" ".join(map(str, r)) for r in
+                              srv.query("SELECT * FROM audit")).lower()
         t.ok(daily == rows == counter == 3, "per-day sum, rows and counter agree (3)",
              "daily %r rows %r counter %r" % (daily, rows, counter))
-        t.eq(ic, "ok", "integrity_check ok")
+        if srv.engine == "pg":
+            t.skip("integrity_check ok", "SQLite only: PRAGMA integrity_check checks the database file")
+        else:
+            t.eq(srv.query("PRAGMA integrity_check")[0][0], "ok", "integrity_check ok")
         t.ok(len(audit) == 2 and audit[0] == ("owner", "delete", "#" + sid) and
              audit[1][2].endswith("(by email address)"),
              "audit: two deletions by owner, each naming the row by number", audit)

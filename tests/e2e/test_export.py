@@ -23,8 +23,22 @@ ROWS = 150000
 WAL_LIMIT = 8 * 1024 * 1024  # STORE_WAL_LIMIT_BYTES in server/store.h
 
 
-def fill(db, n):
-    con = sqlite3.connect(db, isolation_level=None)
+def fill(srv, n):
+    """n signatures written straight into the stopped server's database, the
+    signatures counter and the day's figure moved by n (as the writer
+    would). SQLite: one transaction of executemany; PostgreSQL: the same rows
+    from generate_series, in three statements."""
+    if srv.engine == "pg":
+        srv.execute(
+            "INSERT INTO signatures (signed_at, name, email, email_norm, country, comment, public, updates)"
+            " SELECT 1700000000 + i, 'Filler ' || i, 'fill' || i || '@example.org',"
+            " 'fill' || i || '@example.org', 'KH', 'comment, with \"quotes\" ' || i, 0, 0"
+            " FROM generate_series(0, ? - 1) AS i ORDER BY i", (n,))
+        srv.execute("UPDATE counters SET value = value + ? WHERE name = 'signatures'", (n,))
+        srv.execute("INSERT INTO daily (day, n) VALUES ('2023-11-14', ?)"
+                    " ON CONFLICT (day) DO UPDATE SET n = daily.n + excluded.n", (n,))
+        return
+    con = sqlite3.connect(srv.db, isolation_level=None)
     try:
         con.execute("BEGIN")
         con.executemany(
@@ -74,7 +88,7 @@ def dechunk(raw):
 def main(t):
     with H.Server() as srv:
         srv.stop()
-        fill(srv.db, ROWS)
+        fill(srv, ROWS)
         srv.start()
         t.eq(srv.count(), ROWS, "server starts with %d rows (counter kept by the fill)" % ROWS)
         wal = srv.db + "-wal"
@@ -122,7 +136,8 @@ def main(t):
             th.start()
         for th in ths:
             th.join(15)
-        wal_during = os.path.getsize(wal) if os.path.exists(wal) else 0
+        # SQLite only (the -wal file); PostgreSQL has none of ours to measure
+        wal_during = os.path.getsize(wal) if srv.engine != "pg" and os.path.exists(wal) else 0
         t.ok(exp.is_alive(), "the export was still running while the signatures came in")
         t.ok(len(acked) > 200 and not errors,
              "signing was not blocked by the export: %d signatures acknowledged" % len(acked),
@@ -160,10 +175,14 @@ def main(t):
             srv.sign({"name": "After %d" % i, "email": "after%d@example.org" % i,
                       "country": "US"}, hidden=False)
             time.sleep(0.02)
-        wal_after = os.path.getsize(wal) if os.path.exists(wal) else 0
-        t.note("WAL during the export %d bytes, after %d bytes" % (wal_during, wal_after))
-        t.ok(wal_after <= WAL_LIMIT and (wal_after < wal_during or wal_during <= WAL_LIMIT),
-             "the WAL shrinks back after the export (%d -> %d bytes)" % (wal_during, wal_after))
+        if srv.engine == "pg":
+            t.skip("the WAL shrinks back after the export",
+                   "SQLite only: the -wal file and its checkpoint (PostgreSQL manages its own WAL)")
+        else:
+            wal_after = os.path.getsize(wal) if os.path.exists(wal) else 0
+            t.note("WAL during the export %d bytes, after %d bytes" % (wal_during, wal_after))
+            t.ok(wal_after <= WAL_LIMIT and (wal_after < wal_during or wal_during <= WAL_LIMIT),
+                 "the WAL shrinks back after the export (%d -> %d bytes)" % (wal_during, wal_after))
         have = {r["email"] for r in srv.csv_dicts()}
         t.ok(all(e in have for e in acked), "every signature acknowledged during the export is stored")
         t.eq(srv.count(), ROWS + len(acked) + 30, "count = filled + acknowledged")

@@ -9,7 +9,6 @@ allowed, the source stored. Covers valid, duplicate, invalid, mixed,
 dry-run, BOM + semicolons, bad usage and 10,000 rows.
 """
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -39,11 +38,7 @@ def write(srv, name, text, raw=None):
 
 
 def db_rows(srv, sql, args=()):
-    con = sqlite3.connect("file:%s?mode=ro" % srv.db, uri=True, timeout=10)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    return srv.query(sql, args)
 
 
 def lines_of(out):
@@ -405,7 +400,10 @@ def main(t):
         t.eq(st, 303, "the server still takes signatures")
         rc, out, err = cli(srv, path, "--dry-run")
         t.ok(rc == 0 and out.count(": duplicate") == 10000, "again: all 10,000 are duplicates", err)
-        t.eq(db_rows(srv, "PRAGMA integrity_check")[0][0], "ok", "integrity_check ok")
+        if srv.engine == "pg":
+            t.skip("integrity_check ok", "SQLite only: PRAGMA integrity_check checks the database file")
+        else:
+            t.eq(db_rows(srv, "PRAGMA integrity_check")[0][0], "ok", "integrity_check ok")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ saved), unknown zones (422), hostile message text shown escaped."""
 import datetime
 import os
 import re
-import sqlite3
 import sys
 import time
 import urllib.parse
@@ -61,12 +60,11 @@ def sign_json(srv, email, name="Lifecycle Tester"):
 
 
 def audit(srv):
-    """The audit trail's (admin, action, detail) rows, read-only."""
-    con = sqlite3.connect("file:%s?mode=ro" % srv.db, uri=True, timeout=5)
-    try:
-        return [tuple(r) for r in con.execute("SELECT admin, action, detail FROM audit ORDER BY id")]
-    finally:
-        con.close()
+    """The audit trail's (admin, action, detail) rows, read-only. All three
+    are TEXT columns: as str on both engines (psql's output of a detail made
+    of digits alone would otherwise read as an int)."""
+    return [tuple(None if v is None else str(v) for v in r)
+            for r in srv.query("SELECT admin, action, detail FROM audit ORDER BY id")]
 
 
 def has_form(html):

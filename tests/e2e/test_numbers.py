@@ -66,6 +66,29 @@ def make_db(path, rows):
         con.close()
 
 
+def fill_pg(srv, rows):
+    """PostgreSQL has no database from before the aggregates to migrate: the
+    same rows go into the (stopped) server's fresh database, with the
+    counters and days make_db sets and the quarter hours and countries the
+    backfill of db/009 would derive from them."""
+    srv.execute(
+        "INSERT INTO signatures (signed_at, name, email, email_norm, country, comment, public,"
+        " updates) VALUES " + ", ".join(["(?, ?, ?, ?, ?, '', 0, ?)"] * len(rows)),
+        [v for i, (t, cc) in enumerate(rows)
+         for v in (t, "Signer %d" % i, "s%d@example.org" % i, "s%d@example.org" % i, cc, i % 2)])
+    srv.execute("UPDATE counters SET value = ? WHERE name IN ('signatures', 'accepted')", (len(rows),))
+    srv.execute("UPDATE counters SET value = (SELECT count(*) FROM signatures WHERE updates = 1)"
+                " WHERE name = 'updates'")
+    srv.execute("DELETE FROM daily")
+    srv.execute("INSERT INTO daily (day, n) SELECT to_char(to_timestamp(signed_at) AT TIME ZONE 'UTC',"
+                " 'YYYY-MM-DD'), count(*) FROM signatures GROUP BY 1")
+    srv.execute("DELETE FROM agg_slot")
+    srv.execute("INSERT INTO agg_slot (t, n) SELECT signed_at - signed_at % 900, count(*)"
+                " FROM signatures GROUP BY 1")
+    srv.execute("DELETE FROM agg_country")
+    srv.execute("INSERT INTO agg_country (country, n) SELECT country, count(*) FROM signatures GROUP BY 1")
+
+
 def table(page, tid):
     """The rows of <table id=tid> as [(row header, [data-value ints])]."""
     m = re.search(r'<table id="%s">(.*?)</table>' % re.escape(tid), page, re.S)
@@ -149,21 +172,31 @@ def main(t):
     rows, mark = make_rows(now)
     work = tempfile.mkdtemp(prefix="petitiond-numbers-")
     db = os.path.join(work, "sig.db")
-    make_db(db, rows)
+    pg = H.engine() == "pg"
+    if not pg:
+        make_db(db, rows)
     zone = "Asia/Phnom_Penh"
     # --time-precision second: the new signatures are expected at the time
     # they were made (time.time()), in whatever hour of Kathmandu that is; the
     # default (the hour, in the zone of the moment) is test_precision.py's.
     with H.Server(workdir=work, extra_args=["--time-precision", "second"]) as srv:
-        t.eq(srv.count(), 16, "the count of the migrated database")
-        con = sqlite3.connect(db)
-        try:
-            slots = con.execute("SELECT sum(n), min(t % 900) FROM agg_slot").fetchone()
-            ctry = dict(con.execute("SELECT country, n FROM agg_country").fetchall())
-        finally:
-            con.close()
-        t.eq(slots, (16, 0), "backfill: the quarter hours hold every row, on quarter-hour starts")
-        t.eq(ctry, {"KH": 6, "US": 5, "LA": 4, "TH": 1}, "backfill: per country")
+        if pg:
+            why = ("SQLite only: migrates a SQLite file from before the aggregates (db/009's"
+                   " backfill); the rows and their aggregates are written into PostgreSQL instead")
+            for desc in ("the count of the migrated database",
+                         "backfill: the quarter hours hold every row, on quarter-hour starts",
+                         "backfill: per country"):
+                t.skip(desc, why)
+            srv.stop()
+            fill_pg(srv, rows)
+            srv.start()
+            t.eq(srv.count(), 16, "the count of the rows written into the database")
+        else:
+            t.eq(srv.count(), 16, "the count of the migrated database")
+            slots = tuple(srv.query("SELECT sum(n), min(t % 900) FROM agg_slot")[0])
+            ctry = dict(srv.query("SELECT country, n FROM agg_country"))
+            t.eq(slots, (16, 0), "backfill: the quarter hours hold every row, on quarter-hour starts")
+            t.eq(ctry, {"KH": 6, "US": 5, "LA": 4, "TH": 1}, "backfill: per country")
 
         s = srv.stats()
         t.eq(s.get("by_country"), {"KH": 6, "US": 5, "other": 5},
@@ -257,13 +290,8 @@ def main(t):
 
         # A quarter-hour zone: Kathmandu (UTC+05:45).
         srv.stop()
-        con = sqlite3.connect(db)
-        try:
-            con.execute("INSERT INTO settings (key, value) VALUES ('timezone', 'Asia/Kathmandu')"
-                        " ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            con.commit()
-        finally:
-            con.close()
+        srv.execute("INSERT INTO settings (key, value) VALUES ('timezone', 'Asia/Kathmandu')"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value")
         srv.start()
         page = check_dashboard(t, srv, rows3, "Asia/Kathmandu", "Kathmandu")
         t.ok("UTC+05:45" in page, "Kathmandu: labeled UTC+05:45")
