@@ -351,7 +351,8 @@ int cli_seal(const struct config *cfg)
 		fprintf(stderr, "petitiond seal: %s; nothing changed\n", err);
 		return CLI_FAILED;
 	}
-	if (!store_is_shared(cfg->db) && access(cfg->db, F_OK) != 0) {
+	if (store_is_shared(cfg->db) ? store_pg_schema(cfg->db) <= 0
+				     : access(cfg->db, F_OK) != 0) {
 		fprintf(stderr, "petitiond seal: there is no database at %s (give --db); nothing "
 			"changed\n", cfg->db);
 		return CLI_FAILED;
@@ -361,9 +362,12 @@ int cli_seal(const struct config *cfg)
 	rc = store_in_use(cfg->db, &pid, err, sizeof err);
 	if (rc != 0) {
 		if (rc > 0)
-			fprintf(stderr, "petitiond seal: %s is in use by a running petitiond (pid %ld): "
-				"stop the server first, run seal, then start it with --seal-key %s; "
-				"nothing changed\n", cfg->db, pid, cfg->key_file);
+			fprintf(stderr, "petitiond seal: %s is in use by a running petitiond (%s): "
+				"stop the server first (every node), run seal, then start it with "
+				"--seal-key %s; nothing changed\n", cfg->db,
+				pid ? "its pid below" : "a node is connected to it", cfg->key_file);
+		if (rc > 0 && pid)
+			fprintf(stderr, "petitiond seal: pid %ld\n", pid);
 		else
 			fprintf(stderr, "petitiond seal: %s; nothing changed\n", err);
 		return CLI_FAILED;

@@ -1598,6 +1598,25 @@ static int lock_take(const char *resolved, int *fd, long *pid, char *err, size_t
 	return 0;
 }
 
+/* PostgreSQL: a node is connected to the database (petitiond's connections
+ * say application_name 'petitiond', this command's own excepted). 1 yes,
+ * 0 no, -1 (err) cannot tell. */
+static int pg_in_use(const char *url, char *err, size_t errlen)
+{
+	struct db *db = NULL;
+	int64_t n;
+
+	if (open_db(&db, url, SQLITE_OPEN_READONLY, err, errlen) != 0)
+		return -1;
+	n = store_scalar(db, "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+			 " current_database() AND application_name = 'petitiond' AND pid <>"
+			 " pg_backend_pid()");
+	if (n < 0)
+		snprintf(err, errlen, "reading pg_stat_activity: %s", db_errmsg(db));
+	db_close(db);
+	return n < 0 ? -1 : n > 0;
+}
+
 int store_in_use(const char *path, long *pid, char *err, size_t errlen)
 {
 	char resolved[STORE_PATH_MAX], lp[STORE_PATH_MAX + 16];
@@ -1605,7 +1624,7 @@ int store_in_use(const char *path, long *pid, char *err, size_t errlen)
 
 	*pid = 0;
 	if (db_path_is_pg(path))
-		return 0; /* a server shared by nodes, never held by one */
+		return pg_in_use(path, err, errlen);
 	if (resolve_path(path, resolved, sizeof resolved) != 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;

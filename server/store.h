@@ -648,6 +648,7 @@ enum store_mail_kind {
 #define STORE_MAIL_PER_DAY 3           /* messages to one signature's address a UTC day */
 #define STORE_TOKEN_TTL_S (7 * 86400)  /* links and codes are valid this long */
 #define STORE_OUTBOX_MAX 100000        /* waiting messages; past this new ones are skipped */
+#define STORE_SCRUB_LOCK_MS 200       /* PostgreSQL: VACUUM FULL outbox waits this long */
 #define STORE_PG_WAIT_S 30             /* PostgreSQL not up at start: waited this long */
 #define STORE_OUTBOX_STALE_S 600       /* PostgreSQL: taken this long ago, by a node
 					* that stopped (store_outbox_reconcile) */
@@ -811,6 +812,10 @@ void store_listener_close(struct store_listener *l);
 int64_t store_listener_count(struct store_listener *l);
 /* 1 when path names a PostgreSQL database (several nodes may share it). */
 int store_is_shared(const char *path);
+/* PostgreSQL: 1 when the database at url has petitiond's schema, 0 when
+ * not (an empty database: a command that would make one says so), -1 when
+ * it cannot be reached. */
+int store_pg_schema(const char *url);
 /* PostgreSQL: the database's size in bytes (pg_database_size), on the
  * shared read connection; 0 when it cannot be read. Any thread. */
 int64_t store_pg_size(struct store *st);

@@ -419,8 +419,18 @@ int store_outbox_done(struct store *st, int64_t id, int result, int64_t retry_at
 
 		db_finalize(s);
 		s = NULL;
-		if (empty)
+		if (empty && db_is_pg(c.w)) {
+			/* PostgreSQL keeps a deleted row until its space is
+			 * reused: the table rewritten, the sent messages'
+			 * addresses leave its files (not PostgreSQL's WAL,
+			 * README). Never waits long for the table's lock:
+			 * the other nodes' signing queues behind it. */
+			db_busy_timeout(c.w, STORE_SCRUB_LOCK_MS);
+			db_exec(c.w, "VACUUM FULL outbox", NULL, NULL, NULL);
+			db_busy_timeout(c.w, STORE_BUSY_TIMEOUT_MS);
+		} else if (empty) {
 			store_checkpoint_truncate(st);
+		}
 	}
 	return 0;
 fail:

@@ -93,7 +93,12 @@ int store_retention_erase(struct store *st, int64_t now, int max, int64_t *erase
 	}
 	if (store_exec(c.w, op, "COMMIT", err, errlen) != 0)
 		goto fail;
-	if (!*left && !db_is_pg(c.w)) {
+	if (!*left && db_is_pg(c.w)) {
+		/* The erased rows' old versions leave the tables' files (the
+		 * petition is closed: nothing waits on the lock). */
+		db_exec(c.w, "VACUUM FULL signatures", NULL, NULL, NULL);
+		db_exec(c.w, "VACUUM FULL outbox", NULL, NULL, NULL);
+	} else if (!*left) {
 		/* The old text may linger in the WAL and in free pages: copy it
 		 * back, truncate the WAL, and rebuild the file without them.
 		 * (PostgreSQL: its autovacuum reclaims the old row versions;

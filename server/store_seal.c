@@ -315,7 +315,12 @@ static int wal_truncate(struct store_conns *c, char *err, size_t errlen)
 static int scrub(struct store_conns *c, char *err, size_t errlen)
 {
 	if (db_is_pg(c->w))
-		return 0; /* no file of ours: autovacuum reclaims the old rows */
+		/* The clear rows' old versions leave the tables' files (every
+		 * node is stopped); PostgreSQL's WAL keeps them until recycled. */
+		return store_exec(c->w, "rewriting the table (VACUUM FULL)",
+				  "VACUUM FULL signatures", err, errlen) != 0 ||
+		       store_exec(c->w, "rewriting the table (VACUUM FULL)",
+				  "VACUUM FULL outbox", err, errlen) != 0 ? -1 : 0;
 	return wal_truncate(c, err, errlen) != 0 ||
 	       store_exec(c->w, "rewriting the database (VACUUM)", "VACUUM", err, errlen) != 0 ||
 	       wal_truncate(c, err, errlen) != 0 ? -1 : 0;

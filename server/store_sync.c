@@ -42,6 +42,17 @@ int store_is_shared(const char *path)
 	return db_path_is_pg(path);
 }
 
+int store_pg_schema(const char *url)
+{
+	struct db *db = NULL;
+	int64_t v = -1;
+
+	if (db_open_v2(url, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK)
+		v = store_scalar(db, "SELECT to_regclass('petitiond_schema') IS NOT NULL");
+	db_close(db);
+	return v < 0 ? -1 : v > 0;
+}
+
 int64_t store_pg_size(struct store *st)
 {
 	struct store_conns c;
