@@ -25,9 +25,10 @@
 --
 -- Not here:
 --   * signatures_search (SQLite FTS5, 008) and its shadow tables: PostgreSQL
---     has no contentless FTS5 table. The PostgreSQL store searches name,
---     public_name and country with ILIKE instead (a scan of the table; an
---     organizer's search, never a visitor's). The settings row
+--     has no contentless FTS5 table. The PostgreSQL store searches name
+--     and public_name with a case- and accent-folding pattern instead
+--     (store_moderation.c: a scan of the table; an organizer's search,
+--     never a visitor's). The settings row
 --     'search_indexed_upto' is kept anyway (unused there) so that both
 --     engines hold the same default rows.
 --   * schema_version: the version is the one row of petitiond_schema, last.
