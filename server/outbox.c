@@ -384,7 +384,15 @@ static int done_task(struct store *st, void *arg, char *err, size_t errlen)
 static int purge_task(struct store *st, void *arg, char *err, size_t errlen)
 {
 	struct purge_arg *p = arg;
+	int64_t stale = 0;
 
+	/* Several nodes (PostgreSQL): a message another node was sending when
+	 * it stopped is counted unsure here too, not only at a start. */
+	if (store_outbox_sweep(st, &stale, err, errlen) != 0)
+		return -1;
+	if (stale > 0)
+		log_warn("outbox: %lld message(s) a stopped node was sending are not sent again",
+			 (long long)stale);
 	return store_mail_purge(st, p->now, p->before, 200, &p->purged, err, errlen);
 }
 

@@ -708,6 +708,10 @@ struct store_outbox_row {
  * stopped while sending are deleted unsent (at most once), counted in
  * 'mail_unsure'; *n says how many. Returns 0 or -1 (err). */
 int store_outbox_reconcile(struct store *st, int64_t *n, char *err, size_t errlen);
+/* The same while the server runs, with several nodes (PostgreSQL: the
+ * messages taken STORE_OUTBOX_STALE_S ago or more); nothing on SQLite.
+ * Writer thread. 0 or -1. */
+int store_outbox_sweep(struct store *st, int64_t *n, char *err, size_t errlen);
 /* Claims the oldest waiting message due at now whose domain domain_ok()
  * allows (1): marks it 'being sent' (committed before it is sent) and
  * copies it into row. Returns 1 claimed, 0 none due (*next_due: the

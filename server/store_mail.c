@@ -277,6 +277,17 @@ static void copy_col(struct db_stmt *s, int col, char *out, size_t outlen)
 	snprintf(out, outlen, "%s", v ? v : "");
 }
 
+int store_outbox_sweep(struct store *st, int64_t *n, char *err, size_t errlen)
+{
+	struct store_conns c;
+
+	store_conns(st, &c);
+	*n = 0;
+	/* SQLite: this server is the only sender, and its own message being
+	 * sent now must stay: reconciled at start only. */
+	return db_is_pg(c.w) ? store_outbox_reconcile(st, n, err, errlen) : 0;
+}
+
 int store_outbox_claim(struct store *st, int64_t now,
 		       int (*domain_ok)(void *ctx, const char *domain), void *ctx,
 		       struct store_outbox_row *row, int64_t *next_due, char *err, size_t errlen)

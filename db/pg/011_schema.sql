@@ -210,6 +210,20 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (next_at) WHERE state = 0;
 CREATE INDEX outbox_sig ON outbox (sig_id);
 
+-- Privacy: PostgreSQL's ANALYZE (autovacuum runs it) keeps sample values of
+-- every column in pg_statistic -- names, addresses and comments in clear,
+-- in a catalog that no deletion, retention, seal or VACUUM FULL of these
+-- tables reaches. A statistics target of 0 keeps these columns out of it;
+-- the planner needs none of them (lookups go by the unique index and the
+-- primary keys).
+ALTER TABLE signatures ALTER COLUMN name SET STATISTICS 0,
+	ALTER COLUMN email SET STATISTICS 0, ALTER COLUMN email_norm SET STATISTICS 0,
+	ALTER COLUMN comment SET STATISTICS 0, ALTER COLUMN public_name SET STATISTICS 0;
+ALTER TABLE outbox ALTER COLUMN rcpt SET STATISTICS 0, ALTER COLUMN domain SET STATISTICS 0,
+	ALTER COLUMN token SET STATISTICS 0, ALTER COLUMN code SET STATISTICS 0,
+	ALTER COLUMN wtoken SET STATISTICS 0, ALTER COLUMN last_error SET STATISTICS 0;
+ALTER TABLE mail_tokens ALTER COLUMN hash SET STATISTICS 0;
+
 -- Triggers -------------------------------------------------------------
 
 -- agg_on_delete (009, 011): a deleted confirmed signature leaves its quarter
