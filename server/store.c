@@ -1927,6 +1927,22 @@ static int pg_refuse_copy(const char *what, char *err, size_t errlen)
 	return -1;
 }
 
+/* store_check's figures of a petitiond database: rows, the counter, the
+ * active accounts (or, before migration 007's admins table, the one token
+ * an older database kept), the form key. */
+static void check_counts(struct db *db, struct store_check_report *rep, int has_admins)
+{
+	rep->signatures = store_scalar(db, "SELECT count(*) FROM signatures");
+	rep->counter = store_scalar(db, "SELECT value FROM counters WHERE name = 'signatures'");
+	rep->has_admin_hash =
+		has_admins ? (int)store_scalar(db, "SELECT count(*) FROM admins WHERE revoked_at IS"
+						   " NULL")
+			   : store_scalar(db, "SELECT count(*) FROM settings WHERE key ="
+					  " 'admin_token_sha256' AND length(value) = 64") > 0;
+	rep->has_form_key = store_scalar(db, "SELECT count(*) FROM settings WHERE key ="
+					  " 'form_key' AND length(value) = 64") > 0;
+}
+
 /* store_check on PostgreSQL: connects read-only and reads the schema and
  * counts (the server checks its own storage; no integrity_check here). */
 static int pg_check(const char *path, struct store_check_report *rep, char *err, size_t errlen)
@@ -1942,12 +1958,7 @@ static int pg_check(const char *path, struct store_check_report *rep, char *err,
 	if (rep->exists) {
 		rep->schema = (int)store_scalar(db, "SELECT version FROM petitiond_schema");
 		rep->is_petitiond = 1;
-		rep->signatures = store_scalar(db, "SELECT count(*) FROM signatures");
-		rep->counter = store_scalar(db, "SELECT value FROM counters WHERE name = 'signatures'");
-		rep->has_admin_hash = (int)store_scalar(db, "SELECT count(*) FROM admins WHERE"
-						       " revoked_at IS NULL");
-		rep->has_form_key = store_scalar(db, "SELECT count(*) FROM settings WHERE key ="
-						  " 'form_key' AND length(value) = 64") > 0;
+		check_counts(db, rep, 1);
 	}
 	db_close(db);
 	if (rep->schema > rep->schema_known) {
@@ -2250,18 +2261,9 @@ int store_check(const char *path, struct store_check_report *rep, char *err, siz
 	}
 	rep->schema = (int)store_scalar(db, "PRAGMA user_version");
 	rep->is_petitiond = is_petitiond(db);
-	if (rep->is_petitiond) {
-		rep->signatures = store_scalar(db, "SELECT count(*) FROM signatures");
-		rep->counter = store_scalar(db, "SELECT value FROM counters WHERE name = 'signatures'");
-		/* Accounts (migration 007), or the one token of an older database. */
-		rep->has_admin_hash =
-			store_scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'admins'") > 0
-				? (int)store_scalar(db, "SELECT count(*) FROM admins WHERE revoked_at IS NULL")
-				: store_scalar(db, "SELECT count(*) FROM settings WHERE key ="
-						" 'admin_token_sha256' AND length(value) = 64") > 0;
-		rep->has_form_key = store_scalar(db, "SELECT count(*) FROM settings WHERE key ="
-						  " 'form_key' AND length(value) = 64") > 0;
-	}
+	if (rep->is_petitiond)
+		check_counts(db, rep, store_scalar(db, "SELECT count(*) FROM sqlite_master WHERE"
+						   " name = 'admins'") > 0);
 	db_close(db);
 	if (rep->schema > rep->schema_known) {
 		snprintf(err, errlen, "schema version %d is newer than this petitiond knows (%d)",

@@ -505,6 +505,35 @@ class Server:
         finally:
             con.close()
 
+    def stored_bytes(self):
+        """Everything the database holds, as bytes to search for a secret.
+        SQLite: the file and its -wal / -journal. PostgreSQL: every row of
+        every table of the schema in its text form (which holds each of its
+        columns), and the decoded bytes of every BYTEA value in it (printed
+        as hex there)."""
+        if not db_is_url(self.db):
+            stored = b""
+            for suffix in ("", "-wal", "-journal"):
+                try:
+                    with open(self.db + suffix, "rb") as f:
+                        stored += f.read()
+                except OSError:
+                    pass
+            return stored
+        tables = [r[0] for r in self.query("SELECT table_name FROM information_schema.tables"
+                                            " WHERE table_schema = 'public' AND"
+                                            " table_type = 'BASE TABLE' ORDER BY 1")]
+        out = []
+        for name in tables:
+            ident = '"' + name.replace('"', '""') + '"'
+            for (row,) in self.query("SELECT x::text FROM %s x" % ident):
+                out.append(str(row))
+                # BYTEA prints as \x<hex>: its bytes too, so a token kept
+                # in a binary column is found as well
+                for m in re.finditer(r"\\x((?:[0-9a-f]{2})+)", str(row)):
+                    out.append(bytes.fromhex(m.group(1)).decode("latin-1"))
+        return "\n".join(out).encode("utf-8", "replace")
+
     def all_stderr(self):
         return "".join(self.stderr(i) for i in range(len(self.logs)))
 

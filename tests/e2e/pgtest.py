@@ -157,6 +157,25 @@ def rows(u, sql, args=(), timeout=QUERY_TIMEOUT):
             for rec in _psql(u, bind(sql, list(args)), timeout, null=NULL_MARK)]
 
 
+def data_files(u):
+    """The bytes of the database's own files (its directory in the server's
+    data directory, after a CHECKPOINT wrote every page out): dead row
+    versions included, as a seized disk would show them. None when they
+    cannot be read from here (another machine, not superuser, not root)."""
+    try:
+        query(u, "CHECKPOINT")
+        ddir, oid = rows(u, "SELECT current_setting('data_directory'), oid"
+                            " FROM pg_database WHERE datname = current_database()")[0]
+        base = os.path.join(ddir, "base", str(oid))
+        out = []
+        for name in sorted(os.listdir(base)):
+            with open(os.path.join(base, name), "rb") as f:
+                out.append(f.read())
+        return b"".join(out)
+    except (PgError, OSError):
+        return None
+
+
 def create_db(prefix):
     """Creates a database named PREFIX_<pid>_<random> on the server and
     returns its URL. From template0: nobody is ever connected to it, so

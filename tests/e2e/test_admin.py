@@ -37,35 +37,6 @@ SIGS = [
 ]
 
 
-def stored_bytes(srv):
-    """Everything the database holds, as bytes to search for a secret. SQLite:
-    the file and its -wal / -journal. PostgreSQL: every row of every table of
-    the schema in its text form (which holds each of its columns), and the
-    decoded bytes of every BYTEA value in it (printed as hex there)."""
-    if srv.engine != "pg":
-        stored = b""
-        for suffix in ("", "-wal", "-journal"):
-            try:
-                with open(srv.db + suffix, "rb") as f:
-                    stored += f.read()
-            except OSError:
-                pass
-        return stored
-    tables = [r[0] for r in srv.query("SELECT table_name FROM information_schema.tables"
-                                       " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
-                                       " ORDER BY 1")]
-    out = []
-    for name in tables:
-        ident = '"' + name.replace('"', '""') + '"'
-        for (row,) in srv.query("SELECT x::text FROM %s x" % ident):
-            out.append(str(row))
-            # BYTEA prints as \x<hex>: its bytes too, so a token kept in a
-            # binary column is found as well
-            for m in re.finditer(r"\\x((?:[0-9a-f]{2})+)", str(row)):
-                out.append(bytes.fromhex(m.group(1)).decode("latin-1"))
-    return "\n".join(out).encode("utf-8", "replace")
-
-
 def basic(user, password):
     return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
 
@@ -248,7 +219,7 @@ def main(t):
             t.eq(gs.get("/admin", {"Authorization": "Bearer " + tok})[0], 200,
                  "the generated token still works after a restart")
             gs.stop()
-            stored = stored_bytes(gs)
+            stored = gs.stored_bytes()
             t.ok(stored and tok.encode() not in stored, "the database does not hold the token in clear")
         H.check_clean_exit(t, gs, "server with a generated token exits 0 on SIGTERM")
 

@@ -82,25 +82,6 @@ def pg_dump(url):
     return p.stdout
 
 
-def pg_files(url):
-    """The bytes of the PostgreSQL database's own files (its directory in
-    the server's data directory, after a CHECKPOINT wrote every page out):
-    dead row versions included, as a seized disk would show them. None when
-    they cannot be read from here (another machine, not superuser, not root)."""
-    try:
-        pgtest.query(url, "CHECKPOINT")
-        ddir, oid = pgtest.rows(url, "SELECT current_setting('data_directory'), oid"
-                                     " FROM pg_database WHERE datname = current_database()")[0]
-        base = os.path.join(ddir, "base", str(oid))
-        out = []
-        for name in sorted(os.listdir(base)):
-            with open(os.path.join(base, name), "rb") as f:
-                out.append(f.read())
-        return b"".join(out)
-    except (pgtest.PgError, OSError):
-        return None
-
-
 def file_bytes(path):
     """The database file and its WAL, as they are on disk (PostgreSQL: a
     pg_dump of the database)."""
@@ -291,7 +272,7 @@ def test_round_trip(t, d, org, other):
     t.ok(not leaks, "after seal: no name, email or comment in the database %s"
          % ("(pg_dump)" if pg else "file or WAL"), leaks)
     if pg:
-        heap = pg_files(db)
+        heap = pgtest.data_files(db)
         if heap is None:
             t.skip("after seal: no name, email or comment in the database's files",
                    "PostgreSQL's data directory cannot be read from here")
@@ -541,7 +522,7 @@ def kill_rounds(t, d, org, srv, db):
          % ("(pg_dump)" if pg else "file or WAL"),
          [f for f in FRAGMENTS if f in raw])
     if pg:
-        heap = pg_files(db)
+        heap = pgtest.data_files(db)
         if heap is None:
             t.skip("no clear fragment left in the database's files",
                    "PostgreSQL's data directory cannot be read from here")

@@ -178,7 +178,7 @@ def main(t):
             for label in ("the backup", "the WAL after a clean stop"):
                 t.skip("no name, email or comment in %s" % label, "SQLite only: petitiond "
                        "backup and the -wal file are SQLite's (pg_dump checked above)")
-            heap = pg_files(srv.db)
+            heap = pgtest.data_files(srv.db)
             if heap is None:
                 t.skip("no name, email or comment in the database's files after a clean stop",
                        "PostgreSQL's data directory cannot be read from here")
@@ -298,25 +298,6 @@ def db_rows(srv):
 
 def db_one(srv, sql):
     return srv.query(sql)[0][0]
-
-
-def pg_files(url):
-    """The bytes of the PostgreSQL database's own files (its directory in
-    the server's data directory, after a CHECKPOINT wrote every page out):
-    dead row versions included, as a seized disk would show them. None when
-    they cannot be read from here (another machine, not superuser, not root)."""
-    try:
-        pgtest.query(url, "CHECKPOINT")
-        ddir, oid = pgtest.rows(url, "SELECT current_setting('data_directory'), oid"
-                                     " FROM pg_database WHERE datname = current_database()")[0]
-        base = os.path.join(ddir, "base", str(oid))
-        out = []
-        for name in sorted(os.listdir(base)):
-            with open(os.path.join(base, name), "rb") as f:
-                out.append(f.read())
-        return b"".join(out)
-    except (pgtest.PgError, OSError):
-        return None
 
 
 def db_bytes(srv):
