@@ -593,6 +593,15 @@ static void werr(struct store *st, const char *op, char *err, size_t errlen)
 	store_errmsg(st->w, st->path, op, err, errlen);
 }
 
+/* Adds n signatures to the day of Unix time t, inside the caller's
+ * transaction. */
+static int daily_add(struct store *st, int64_t t, int64_t n)
+{
+	db_bind_int64(st->ws[W_DAILY_ADD], 1, t);
+	db_bind_int64(st->ws[W_DAILY_ADD], 2, n);
+	return step_done(st->ws[W_DAILY_ADD]);
+}
+
 /* Adds delta to the named counter, inside the caller's transaction. */
 static int counter_add(struct store *st, const char *name, int64_t delta)
 {
@@ -1223,9 +1232,7 @@ stored:
 		nupdates += s->updates != 0;
 		/* Batches rarely straddle midnight; when they do, flush per day. */
 		if (day_added > 0 && s->signed_at / 86400 != day_t / 86400) {
-			db_bind_int64(st->ws[W_DAILY_ADD], 1, day_t);
-			db_bind_int64(st->ws[W_DAILY_ADD], 2, day_added);
-			if (step_done(st->ws[W_DAILY_ADD]) != 0)
+			if (daily_add(st, day_t, day_added) != 0)
 				goto fail;
 			day_added = 0;
 		}
@@ -1237,12 +1244,8 @@ stored:
 
 		/* The same rows in fewer round trips, and the counters (the rows
 		 * every node's batch takes) last, held only until COMMIT. */
-		if (added > 0) {
-			db_bind_int64(st->ws[W_DAILY_ADD], 1, day_t);
-			db_bind_int64(st->ws[W_DAILY_ADD], 2, day_added);
-			if (step_done(st->ws[W_DAILY_ADD]) != 0)
-				goto fail;
-		}
+		if (added > 0 && daily_add(st, day_t, day_added) != 0)
+			goto fail;
 		if (store_agg_batch(st, sigs, n, counted, err, errlen) != 0)
 			goto fail_reported;
 		if (pg_counters(st, d) != 0 || step_done(st->ws[W_COMMIT]) != 0)
@@ -1262,9 +1265,7 @@ stored:
 		    (npublic && counter_add(st, "public", npublic) != 0) ||
 		    (nupdates && counter_add(st, "updates", nupdates) != 0))
 			goto fail;
-		db_bind_int64(st->ws[W_DAILY_ADD], 1, day_t);
-		db_bind_int64(st->ws[W_DAILY_ADD], 2, day_added);
-		if (step_done(st->ws[W_DAILY_ADD]) != 0)
+		if (daily_add(st, day_t, day_added) != 0)
 			goto fail;
 	}
 	/* charts: the per-quarter-hour and per-country aggregates, for every

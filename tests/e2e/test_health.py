@@ -52,6 +52,35 @@ def one_line_text(t, label, h, body):
          % (h.get("content-type"), body))
 
 
+def disk_full_checks(t, srv, fill, heal):
+    """The disk-full sequence on a running server, whatever makes the commit
+    fail: fill() makes it fail, heal() lets it succeed again."""
+    st, _, body = healthz(srv)
+    t.eq((st, body), (200, "ok\n"), "healthy disk: /healthz is 200 ok")
+    fill()
+    st, h, _ = srv.sign({"name": "Disk Full", "email": "full@example.org", "country": "KH"})
+    t.eq(st, 503, "disk full: signing answers 503")
+    st, h, body = healthz(srv)
+    t.ok(st == 503 and "last commit failed" in body,
+         "disk full: /healthz is 503 and says the last commit failed", "status %d body %r" % (st, body))
+    one_line_text(t, "disk full 503", h, body)
+    heal()
+    st, h, body = healthz(srv)
+    t.eq(st, 503, "disk healed but nothing committed yet: /healthz still 503 (the last commit failed)")
+    ok = None
+    deadline = time.monotonic() + 10
+    n = 0
+    while time.monotonic() < deadline:
+        n += 1
+        ok, _, _ = srv.sign({"name": "Disk Back", "email": "back-%d@example.org" % n, "country": "KH"})
+        if ok == 303:
+            break
+        time.sleep(0.2)
+    t.eq(ok, 303, "disk healed: signing recovers")
+    st, h, body = healthz(srv)
+    t.eq((st, body), (200, "ok\n"), "after a commit succeeds, /healthz is 200 ok again")
+
+
 class PgDiskFull:
     """PostgreSQL's own answer to a full disk (SQLSTATE 53100, "could not
     extend file ... No space left on device") on every INSERT into
@@ -75,30 +104,7 @@ def test_disk_full_pg(t):
     """test_disk_full's checks, the failure coming from PostgreSQL."""
     with H.Server() as srv:
         full = PgDiskFull(srv)
-        st, _, body = healthz(srv)
-        t.eq((st, body), (200, "ok\n"), "healthy disk: /healthz is 200 ok")
-        full.on()
-        st, h, _ = srv.sign({"name": "Disk Full", "email": "full@example.org", "country": "KH"})
-        t.eq(st, 503, "disk full: signing answers 503")
-        st, h, body = healthz(srv)
-        t.ok(st == 503 and "last commit failed" in body,
-             "disk full: /healthz is 503 and says the last commit failed", "status %d body %r" % (st, body))
-        one_line_text(t, "disk full 503", h, body)
-        full.off()
-        st, h, body = healthz(srv)
-        t.eq(st, 503, "disk healed but nothing committed yet: /healthz still 503 (the last commit failed)")
-        ok = None
-        deadline = time.monotonic() + 10
-        n = 0
-        while time.monotonic() < deadline:
-            n += 1
-            ok, _, _ = srv.sign({"name": "Disk Back", "email": "back-%d@example.org" % n, "country": "KH"})
-            if ok == 303:
-                break
-            time.sleep(0.2)
-        t.eq(ok, 303, "disk healed: signing recovers")
-        st, h, body = healthz(srv)
-        t.eq((st, body), (200, "ok\n"), "after a commit succeeds, /healthz is 200 ok again")
+        disk_full_checks(t, srv, full.on, full.off)
         t.ok("No space left on device" in srv.stderr(), "the failed commit is logged with "
              "PostgreSQL's message", srv.stderr()[-1000:])
         H.check_clean_exit(t, srv, "disk-full server exits 0, no sanitizer reports")
@@ -122,31 +128,11 @@ def test_disk_full(t):
     os.environ["FAULTFS_MATCH"] = os.path.join(workdir, "sig.db")
     try:
         with H.Server(workdir=workdir) as srv:
-            st, _, body = healthz(srv)
-            t.eq((st, body), (200, "ok\n"), "healthy disk: /healthz is 200 ok")
-            with open(flag, "w") as f:
-                f.write("F")
-            st, h, _ = srv.sign({"name": "Disk Full", "email": "full@example.org", "country": "KH"})
-            t.eq(st, 503, "disk full: signing answers 503")
-            st, h, body = healthz(srv)
-            t.ok(st == 503 and "last commit failed" in body,
-                 "disk full: /healthz is 503 and says the last commit failed", "status %d body %r" % (st, body))
-            one_line_text(t, "disk full 503", h, body)
-            os.remove(flag)
-            st, h, body = healthz(srv)
-            t.eq(st, 503, "disk healed but nothing committed yet: /healthz still 503 (the last commit failed)")
-            ok = None
-            deadline = time.monotonic() + 10
-            n = 0
-            while time.monotonic() < deadline:
-                n += 1
-                ok, _, _ = srv.sign({"name": "Disk Back", "email": "back-%d@example.org" % n, "country": "KH"})
-                if ok == 303:
-                    break
-                time.sleep(0.2)
-            t.eq(ok, 303, "disk healed: signing recovers")
-            st, h, body = healthz(srv)
-            t.eq((st, body), (200, "ok\n"), "after a commit succeeds, /healthz is 200 ok again")
+            def fill():
+                with open(flag, "w") as f:
+                    f.write("F")
+
+            disk_full_checks(t, srv, fill, lambda: os.remove(flag))
             H.check_clean_exit(t, srv, "disk-full server exits 0, no sanitizer reports")
     finally:
         for k, v in saved.items():

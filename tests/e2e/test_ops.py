@@ -339,6 +339,18 @@ def corrupt_copy(src, dst):
     os.unlink(junk)
 
 
+def check_as_root(t, db):
+    """`check` run as root with neither --user nor PETITIOND_ALLOW_ROOT=1: it
+    says the server would refuse (exit 1); skipped when not root."""
+    rc, out, err = cli(["check", "--db", db], env=H.clean_env(PETITIOND_ALLOW_ROOT=""))
+    if os.geteuid() == 0:
+        t.ok(rc == 1 and "refusing to serve as root" in out,
+             "check as root without --user or PETITIOND_ALLOW_ROOT=1: exit 1 (the server would refuse)",
+             out + err)
+    else:
+        t.skip("check as root without --user", "not running as root")
+
+
 def test_check_pg(t):
     """check on PostgreSQL: the live database, a stopped one, an empty one;
     the SQLite file's checks (pages, restore's refusals) skipped."""
@@ -360,13 +372,7 @@ def test_check_pg(t):
                  "made (empty, no schema): exit 0", out + err)
         finally:
             empty.cleanup()
-        rc, out, err = cli(["check", "--db", srv.db], env=H.clean_env(PETITIOND_ALLOW_ROOT=""))
-        if os.geteuid() == 0:
-            t.ok(rc == 1 and "refusing to serve as root" in out,
-                 "check as root without --user or PETITIOND_ALLOW_ROOT=1: exit 1 (the server would refuse)",
-                 out + err)
-        else:
-            t.skip("check as root without --user", "not running as root")
+        check_as_root(t, srv.db)
     t.skip("quick_check at start, check and restore on a damaged or foreign file",
            "SQLite only: a damaged page of the file, PRAGMA quick_check/integrity_check, "
            "petitiond restore (PostgreSQL: pg_restore)")
@@ -398,13 +404,7 @@ def test_quick_check_and_check(t):
              "check on the damaged copy: exit 1, integrity_check named", out + err)
         rc, out, err = cli(["check", "--db", os.path.join(srv.dir, "new.db")])
         t.ok(rc == 0 and "does not exist yet" in out, "check on a database still to be made: exit 0", out + err)
-        rc, out, err = cli(["check", "--db", good], env=H.clean_env(PETITIOND_ALLOW_ROOT=""))
-        if os.geteuid() == 0:
-            t.ok(rc == 1 and "refusing to serve as root" in out,
-                 "check as root without --user or PETITIOND_ALLOW_ROOT=1: exit 1 (the server would refuse)",
-                 out + err)
-        else:
-            t.skip("check as root without --user", "not running as root")
+        check_as_root(t, good)
         # restore refuses the damaged copy as a backup, leaving the database alone.
         before = sha256(good)
         rc, out, err = cli(["restore", bad, "--db", good])
